@@ -1,0 +1,114 @@
+"""Read request-log files (JSONL, CSV, Parquet) into the staging table ``_lines``.
+
+Each reader only turns its format into one JSON text per record (``raw``), numbered by line;
+checking and typing every value happens in SQL (``normalize_records.sql``), the same for all formats.
+Lines a reader cannot even split (a CSV row with the wrong column count) arrive with ``pre_reason``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from spendwatch.errors import SpendwatchError
+
+FORMATS = ("auto", "jsonl", "csv", "parquet", "openai-batch")
+CHUNK_BYTES = 8 << 20
+
+Progress = Callable[[int], None]  # called with bytes (or rows) done since the last call
+
+_LINES_SCHEMA = pa.schema([("line_no", pa.int64()), ("raw", pa.string()), ("pre_reason", pa.string())])
+
+
+def detect_format(path: Path) -> str:
+    name = path.name.lower()
+    for suffix, fmt in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "jsonl"), (".csv", "csv"),
+                        (".parquet", "parquet"), (".pq", "parquet")):
+        if name.endswith(suffix) or name.endswith(suffix + ".tmp"):
+            return fmt
+    raise SpendwatchError(f"cannot tell the format of {path}: use --format jsonl|csv|parquet|openai-batch")
+
+
+def create_lines_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE OR REPLACE TEMP TABLE _lines (line_no BIGINT, raw VARCHAR, pre_reason VARCHAR)")
+
+
+def stage_lines(con: duckdb.DuckDBPyConnection, lines: Iterable[str], *, first_line_no: int = 1) -> int:
+    """Append already-split text lines (blank ones skipped) to ``_lines``. Returns how many."""
+    nums, raws = [], []
+    for i, line in enumerate(lines, start=first_line_no):
+        if line.strip():
+            nums.append(i)
+            raws.append(line.rstrip("\r"))
+    if nums:
+        batch = pa.table([pa.array(nums, pa.int64()), pa.array(raws, pa.string()),
+                          pa.nulls(len(nums), pa.string())], schema=_LINES_SCHEMA)
+        con.register("_lines_chunk", batch)
+        con.execute("INSERT INTO _lines SELECT * FROM _lines_chunk")
+        con.unregister("_lines_chunk")
+    return len(nums)
+
+
+def stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, progress: Progress | None = None) -> int:
+    """Split the file into lines in 8 MiB chunks; bytes that are not UTF-8 become U+FFFD (then fail JSON checks)."""
+    count, line_no, tail = 0, 1, b""
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(CHUNK_BYTES)
+            if not chunk:
+                break
+            data = tail + chunk
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                tail = data
+                if progress:
+                    progress(len(chunk))
+                continue
+            body, tail = data[: cut + 1], data[cut + 1 :]
+            lines = body.decode("utf-8", errors="replace").split("\n")[:-1]
+            count += stage_lines(con, lines, first_line_no=line_no)
+            line_no += len(lines)
+            if progress:
+                progress(len(chunk))
+    if tail:
+        count += stage_lines(con, [tail.decode("utf-8", errors="replace")], first_line_no=line_no)
+    return count
+
+
+def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, progress: Progress | None = None) -> int:
+    """CSV with a header row, flat token columns; rows DuckDB cannot split are kept as rejects."""
+    try:
+        con.execute(
+            "INSERT INTO _lines SELECT row_number() OVER () + 1, to_json(t)::VARCHAR, NULL "
+            "FROM read_csv($p, header = true, all_varchar = true, store_rejects = true, "
+            "rejects_table = '_csv_rejects', rejects_scan = '_csv_scans') t",
+            {"p": str(path)},
+        )
+        con.execute(
+            "INSERT INTO _lines SELECT line, csv_line, 'CSV row unreadable: ' || error_type "
+            "FROM _csv_rejects"
+        )
+    except duckdb.Error as e:
+        raise SpendwatchError(f"cannot read CSV {path}: {str(e).splitlines()[0]}") from None
+    if progress:
+        progress(path.stat().st_size)
+    return con.execute("SELECT count(*) FROM _lines").fetchone()[0]
+
+
+def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, progress: Progress | None = None) -> int:
+    try:
+        con.execute(
+            "INSERT INTO _lines SELECT row_number() OVER (), to_json(t)::VARCHAR, NULL FROM read_parquet($p) t",
+            {"p": str(path)},
+        )
+    except duckdb.Error as e:
+        raise SpendwatchError(f"cannot read Parquet {path}: {str(e).splitlines()[0]}") from None
+    if progress:
+        progress(path.stat().st_size)
+    return con.execute("SELECT count(*) FROM _lines").fetchone()[0]
+
+
+STAGERS = {"jsonl": stage_jsonl, "csv": stage_csv, "parquet": stage_parquet}

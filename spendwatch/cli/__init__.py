@@ -1,0 +1,29 @@
+"""The command line: thin commands over library calls. Exit 0 ok, 1 failed (one line on stderr), 2 bad usage."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from spendwatch.errors import SpendwatchError
+
+app = typer.Typer(
+    name="spendwatch",
+    help="What your OpenAI API usage costs, where the money goes, and what it would cost instead.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Each module registers its commands on `app`; keep this list sorted.
+from spendwatch.cli import core_commands  # noqa: E402,F401
+
+
+def main() -> None:
+    """Console entry point: a SpendwatchError becomes one line on stderr and exit code 1."""
+    try:
+        app(standalone_mode=True)
+    except SpendwatchError as e:
+        print(f"spendwatch: error: {e}", file=sys.stderr)
+        sys.exit(1)

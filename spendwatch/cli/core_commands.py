@@ -1,0 +1,192 @@
+"""Commands of the spine: ingest, quarantine, report, prices, demo, serve."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from spendwatch import exports, ingest, pricing, report
+from spendwatch.cli import app
+from spendwatch.cli.common import ConfigOption, DbOption, open_store, settings_for
+from spendwatch.collectors import files
+from spendwatch.errors import SpendwatchError
+from spendwatch.store import fetch_dicts
+
+console = Console(stderr=True)
+
+DateOption = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], show_default=False)]
+
+
+@app.command("ingest")
+def ingest_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="request-log files (JSONL, CSV, Parquet)", show_default=False)],
+    db: DbOption = None,
+    config: ConfigOption = None,
+    format: Annotated[str, typer.Option("--format", help="auto|jsonl|csv|parquet|openai-batch")] = "auto",
+) -> None:
+    """Load request logs; each file in one transaction, idempotent by request_id."""
+    if format not in files.FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(files.FORMATS)}")
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        raise SpendwatchError(f"file not found: {missing[0]} (nothing was written)")
+    settings = settings_for(db, config)
+    con = open_store(settings)
+    total = ingest.IngestResult("total")
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn(), console=console, transient=True, disable=not console.is_terminal) as bar:
+        for path in paths:
+            task = bar.add_task(path.name, total=path.stat().st_size)
+            result = ingest.ingest_file(con, path, fmt=format, progress=lambda n, t=task: bar.advance(t, n))
+            bar.update(task, completed=path.stat().st_size)
+            if len(paths) > 1:
+                typer.echo(f"{path}: {result.summary()}", err=True)
+            total = total + result
+    typer.echo(total.summary())
+    if total.quarantined:
+        typer.echo("see them with: spendwatch quarantine", err=True)
+
+
+@app.command("quarantine")
+def quarantine_cmd(
+    db: DbOption = None,
+    limit: Annotated[int, typer.Option(help="rows to show")] = 50,
+    format: Annotated[str, typer.Option("--format", help="table|json")] = "table",
+) -> None:
+    """List lines that could not be ingested, with their reason."""
+    con = open_store(settings_for(db), read_only=True)
+    rows = fetch_dicts(con, "SELECT id, source, line_no, reason, raw, quarantined_at FROM quarantine "
+                            "ORDER BY id DESC LIMIT $n", {"n": limit})
+    total = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+    if format == "json":
+        typer.echo(exports.to_json_text(rows))
+        return
+    t = Table(title=f"quarantine: {total} lines")
+    for c in ("source", "line_no", "reason", "raw"):
+        t.add_column(c, overflow="fold")
+    for r in rows:
+        t.add_row(r["source"], str(r["line_no"]), r["reason"], (r["raw"] or "")[:120])
+    Console().print(t)
+
+
+@app.command("report")
+def report_cmd(
+    db: DbOption = None,
+    from_: Annotated[datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="first day (UTC)",
+                                                   show_default=False)] = None,
+    to: Annotated[datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="last day, inclusive",
+                                                show_default=False)] = None,
+    by: Annotated[str, typer.Option("--by", help=f"comma-separated: {', '.join(report.DIMENSIONS)}")] = "feature",
+    format: Annotated[str, typer.Option("--format", help="table|csv|json|xlsx|parquet")] = "table",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="write to FILE (required for xlsx, parquet)",
+                                                show_default=False)] = None,
+) -> None:
+    """Spend by any dimensions over a date range."""
+    if format not in ("table", "csv", "json", "xlsx", "parquet"):
+        raise typer.BadParameter("--format must be table, csv, json, xlsx or parquet")
+    cols = report.parse_by(by)
+    con = open_store(settings_for(db), read_only=True)
+    rows = report.spend_report(con, by=cols, start=from_.date() if from_ else None, end=to.date() if to else None)
+    if format in ("xlsx", "parquet"):
+        if output is None:
+            raise typer.BadParameter(f"--format {format} needs -o FILE")
+        if format == "xlsx":
+            exports.write_xlsx(rows, output, columns=[*cols, *report.METRICS])
+        else:
+            exports.write_parquet(rows, output, columns=[*cols, *report.METRICS])
+        typer.echo(f"wrote {len(rows)} rows to {output}", err=True)
+        return
+    if format == "json":
+        text = exports.to_json_text(rows)
+    elif format == "csv":
+        text = exports.to_csv_text(rows, [*cols, *report.METRICS])
+    else:
+        _print_report_table(rows, cols)
+        return
+    if output:
+        output.write_text(text + ("\n" if not text.endswith("\n") else ""), encoding="utf-8")
+        typer.echo(f"wrote {len(rows)} rows to {output}", err=True)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _print_report_table(rows: list[dict], cols: list[str]) -> None:
+    t = Table(show_footer=True)
+    total = sum((r["cost_usd"] for r in rows), start=0)
+    for c in cols:
+        t.add_column(c, footer="total" if c == cols[0] else "")
+    t.add_column("requests", justify="right", footer=f"{sum(r['requests'] for r in rows):,}")
+    t.add_column("input", justify="right")
+    t.add_column("cached", justify="right")
+    t.add_column("output", justify="right")
+    t.add_column("cost", justify="right", footer=f"${total:,.2f}")
+    t.add_column("unpriced", justify="right", footer=f"{sum(r['unpriced_requests'] for r in rows):,}")
+    for r in rows:
+        t.add_row(*[str(r[c]) if r[c] is not None else "—" for c in cols], f"{r['requests']:,}",
+                  f"{r['input_tokens']:,}", f"{r['cached_tokens']:,}", f"{r['output_tokens']:,}",
+                  f"${r['cost_usd']:,.2f}", f"{r['unpriced_requests']:,}")
+    Console().print(t)
+
+
+@app.command("prices")
+def prices_cmd(
+    model: Annotated[str | None, typer.Argument(help="a model name as the API returns it", show_default=False)] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    at: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="price in force on this day",
+                                                show_default=False)] = None,
+    tier: Annotated[str, typer.Option(help="standard|batch|flex|priority")] = "standard",
+    unpriced: Annotated[bool, typer.Option("--unpriced", help="list models seen in requests that have no price")] = False,
+    format: Annotated[str, typer.Option("--format", help="table|json")] = "table",
+) -> None:
+    """Show the price in force for a model (and where it came from), or the unpriced models."""
+    con = open_store(settings_for(db, config))
+    if unpriced:
+        rows = fetch_dicts(con, "SELECT r.model, count(*) AS requests, min(r.ts) AS first_seen, max(r.ts) AS last_seen "
+                                "FROM requests r JOIN model_map m USING (model) WHERE m.price_model IS NULL "
+                                "GROUP BY r.model ORDER BY requests DESC")
+        if format == "json":
+            typer.echo(exports.to_json_text(rows))
+        elif not rows:
+            typer.echo("every model seen is priced")
+        else:
+            for r in rows:
+                typer.echo(f"{r['model']}\t{r['requests']} requests\tlast seen {r['last_seen']:%Y-%m-%d}")
+            typer.echo("price them with [[pricing.models]] in the TOML config (see README)", err=True)
+        return
+    if model is None:
+        rows = fetch_dicts(con, "SELECT model, input_per_mtok, cached_per_mtok, output_per_mtok, source FROM prices "
+                                "WHERE tier = 'standard' QUALIFY row_number() OVER "
+                                "(PARTITION BY model ORDER BY effective_from DESC) = 1 ORDER BY model")
+        if format == "json":
+            typer.echo(exports.to_json_text(rows))
+            return
+        t = Table(title="prices in force today, USD per 1M tokens (standard tier)")
+        for c in ("model", "input", "cached", "output", "source"):
+            t.add_column(c)
+        for r in rows:
+            t.add_row(r["model"], str(r["input_per_mtok"].normalize()),
+                      "—" if r["cached_per_mtok"] is None else str(r["cached_per_mtok"].normalize()),
+                      str(r["output_per_mtok"].normalize()), r["source"][:60])
+        Console().print(t)
+        return
+    row = pricing.price_in_force(con, model, at=at, tier=tier)
+    if row is None:
+        raise SpendwatchError(f"no {tier} price for {model!r}; it is unpriced (add it to [[pricing.models]])")
+    if format == "json":
+        typer.echo(exports.to_json_text(row))
+        return
+    cached = "same as input (no cached discount)" if row["cached_per_mtok"] is None else f"${row['cached_per_mtok'].normalize()}"
+    typer.echo(f"{model} → {row['price_model']} ({row['rule']}), {tier} tier, "
+               f"in force since {row['effective_from']:%Y-%m-%d}")
+    typer.echo(f"  input  ${row['input_per_mtok'].normalize()} / 1M tokens")
+    typer.echo(f"  cached {cached}")
+    typer.echo(f"  output ${row['output_per_mtok'].normalize()} / 1M tokens")
+    typer.echo(f"  source: {row['source']}")

@@ -1,0 +1,57 @@
+"""One settings object, read from SPENDWATCH_* environment variables (and a TOML file path)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every environment variable spendwatch reads is a field here, documented once."""
+
+    model_config = SettingsConfigDict(env_prefix="SPENDWATCH_", extra="ignore")
+
+    db: Path = Field(Path("spendwatch.duckdb"), description="DuckDB file (SPENDWATCH_DB)")
+    config: Path | None = Field(
+        None, description="TOML config: price overrides, alerts, cost centres (SPENDWATCH_CONFIG)"
+    )
+    spool: Path | None = Field(
+        None, description="spool directory; default: '<db name>.spool' next to the database"
+    )
+    dashboard_password: SecretStr | None = Field(None, description="optional dashboard password")
+    openai_admin_key: SecretStr | None = Field(
+        None, validation_alias="OPENAI_ADMIN_KEY", description="org admin key for `sync openai`"
+    )
+
+    def spool_dir(self) -> Path:
+        return self.spool if self.spool is not None else default_spool_for(self.db)
+
+    def load_toml(self) -> dict[str, Any]:
+        """The TOML config as a dict ({} when none is set); a missing or broken file is an error."""
+        if self.config is None:
+            return {}
+        return read_toml(self.config)
+
+
+def default_spool_for(db: Path) -> Path:
+    return db.with_name(db.name + ".spool")
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError as e:
+        raise ValueError(f"config file not found: {path}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"config file {path} is not valid TOML: {e}") from e
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Read settings once at the edge (CLI, server) and pass them down; overrides win over env."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)

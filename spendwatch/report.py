@@ -1,0 +1,74 @@
+"""Spend reports: the rows behind `spendwatch report`, the Reports page and finance exports."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from spendwatch import store
+from spendwatch.errors import SpendwatchError
+
+# The only group-by columns a report accepts: name → SQL expression (never user text).
+DIMENSIONS: dict[str, str] = {
+    "feature": "feature",
+    "model": "model",
+    "project": "project_id",
+    "user": "user_id",
+    "api_key": "api_key_id",
+    "endpoint": "endpoint",
+    "status": "status",
+    "day": "CAST(date_trunc('day', ts) AS DATE)",
+    "week": "CAST(date_trunc('week', ts) AS DATE)",
+    "month": "CAST(date_trunc('month', ts) AS DATE)",
+}
+TIME_DIMENSIONS = {"day", "week", "month"}
+METRICS = ("requests", "input_tokens", "cached_tokens", "output_tokens", "cost_usd", "unpriced_requests")
+
+
+def parse_by(value: str | list[str] | None) -> list[str]:
+    """'feature,model' → ['feature', 'model'], rejecting anything not in DIMENSIONS."""
+    if not value:
+        return []
+    parts = value.split(",") if isinstance(value, str) else value
+    cols = [p.strip() for p in parts if p.strip()]
+    bad = [c for c in cols if c not in DIMENSIONS]
+    if bad:
+        raise SpendwatchError(f"unknown --by column {bad[0]!r}; choose from {', '.join(DIMENSIONS)}")
+    if len(set(cols)) != len(cols):
+        raise SpendwatchError("--by lists a column twice")
+    return cols
+
+
+def window(start: date | datetime | None, end: date | datetime | None) -> tuple[datetime, datetime]:
+    """[start, end] as given by a user (end date inclusive) → [start, end) timestamps."""
+    lo = datetime(2000, 1, 1) if start is None else _as_dt(start)
+    if end is None:
+        hi = datetime(2100, 1, 1)
+    elif isinstance(end, datetime):
+        hi = end
+    else:
+        hi = _as_dt(end) + timedelta(days=1)
+    if hi <= lo:
+        raise SpendwatchError("--to is before --from")
+    return lo, hi
+
+
+def _as_dt(d: date | datetime) -> datetime:
+    return d if isinstance(d, datetime) else datetime(d.year, d.month, d.day)
+
+
+def spend_report(
+    con: duckdb.DuckDBPyConnection, *, by: list[str], start: date | datetime | None = None,
+    end: date | datetime | None = None,
+) -> list[dict[str, Any]]:
+    """One row per group: the --by columns, then METRICS. Ordered by time, then cost descending."""
+    by = parse_by(by)
+    lo, hi = window(start, end)
+    select = "".join(f"{DIMENSIONS[c]} AS {c}, " for c in by)
+    group = f"GROUP BY {', '.join(DIMENSIONS[c] for c in by)}" if by else ""
+    time_cols = [c for c in by if c in TIME_DIMENSIONS]
+    order = ", ".join([*time_cols, "cost_usd DESC", *[c for c in by if c not in TIME_DIMENSIONS]]) or "cost_usd DESC"
+    sql = store.render("report", group_select=select, group_by=group, order_by=order + " NULLS LAST")
+    return store.fetch_dicts(con, sql, {"start": lo, "end": hi})
