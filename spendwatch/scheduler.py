@@ -1,0 +1,61 @@
+"""The one scheduler of `spendwatch serve`: APScheduler's BackgroundScheduler, in the same process
+as the dashboard, so jobs and pages share one DuckDB connection (each thread uses its own cursor).
+
+Features register their jobs in ``JOB_FACTORIES``; each factory gets the settings and the shared
+connection and returns ``(job_id, func, seconds)`` or None (e.g. sync without an admin key).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import duckdb
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from spendwatch.config import Settings
+
+log = logging.getLogger("spendwatch.scheduler")
+
+JobSpec = tuple[str, Callable[[], Any], float]
+JobFactory = Callable[[Settings, duckdb.DuckDBPyConnection], JobSpec | None]
+JOB_FACTORIES: list[JobFactory] = []
+
+
+def job_factory(func: JobFactory) -> JobFactory:
+    """Decorator: add a job factory to the scheduler of `spendwatch serve`."""
+    JOB_FACTORIES.append(func)
+    return func
+
+
+def build_scheduler(settings: Settings, con: duckdb.DuckDBPyConnection) -> BackgroundScheduler:
+    """Coalesced, one instance per job, misfires caught up once after downtime."""
+    sched = BackgroundScheduler(
+        timezone="UTC",
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+    )
+    for factory in JOB_FACTORIES:
+        spec = factory(settings, con)
+        if spec is None:
+            continue
+        job_id, func, seconds = spec
+        sched.add_job(_logged(job_id, func), "interval", seconds=seconds, id=job_id, name=job_id,
+                      next_run_time=None if seconds > 3600 else _soon())
+    return sched
+
+
+def _soon():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def _logged(job_id: str, func: Callable[[], Any]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            func()
+        except Exception:  # a failing job must not stop the scheduler; it is logged and retried next tick
+            log.exception("job %s failed", job_id)
+
+    return run
