@@ -21,6 +21,8 @@ log = logging.getLogger("spendwatch.scheduler")
 JobSpec = tuple[str, Callable[[], Any], float]
 JobFactory = Callable[[Settings, duckdb.DuckDBPyConnection], JobSpec | None]
 JOB_FACTORIES: list[JobFactory] = []
+# Modules whose import registers job factories (a feature adds its module name here).
+JOB_MODULES: list[str] = []
 
 
 def job_factory(func: JobFactory) -> JobFactory:
@@ -31,6 +33,10 @@ def job_factory(func: JobFactory) -> JobFactory:
 
 def build_scheduler(settings: Settings, con: duckdb.DuckDBPyConnection) -> BackgroundScheduler:
     """Coalesced, one instance per job, misfires caught up once after downtime."""
+    import importlib
+
+    for name in JOB_MODULES:
+        importlib.import_module(name)
     sched = BackgroundScheduler(
         timezone="UTC",
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
