@@ -190,3 +190,34 @@ def prices_cmd(
     typer.echo(f"  cached {cached}")
     typer.echo(f"  output ${row['output_per_mtok'].normalize()} / 1M tokens")
     typer.echo(f"  source: {row['source']}")
+
+
+@app.command("demo")
+def demo_cmd(
+    db: DbOption = None,
+    days: Annotated[int, typer.Option(help="days of history to generate", min=1, max=730)] = 90,
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same history)")] = 7,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="only write the database")] = False,
+    port: Annotated[int, typer.Option(help="dashboard port")] = 8501,
+) -> None:
+    """Write a realistic synthetic history (no key, no network), then open the dashboard."""
+    from spendwatch import demo
+
+    settings = settings_for(db)
+    con = open_store(settings)
+    real = con.execute("SELECT count(*) FROM requests WHERE source <> 'demo'").fetchall()[0][0]
+    if real:
+        raise SpendwatchError(
+            f"{settings.db} already holds {real} real requests; run the demo on its own file: "
+            "spendwatch demo --db demo.duckdb"
+        )
+    with console.status(f"generating {days} days of demo traffic…"):
+        n = demo.generate(con, days=days, seed=seed)
+    total = con.execute("SELECT count(*), sum(cost_usd) FROM requests_priced").fetchone()
+    typer.echo(f"demo: {n:,} requests added ({total[0]:,} in {settings.db}), ${total[1]:,.2f} priced spend")
+    con.close()
+    if no_serve:
+        return
+    from spendwatch import server
+
+    server.serve(settings, port=port)

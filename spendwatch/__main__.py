@@ -1,0 +1,3 @@
+from spendwatch.cli import main
+
+main()
