@@ -199,6 +199,7 @@ def demo_cmd(
     seed: Annotated[int, typer.Option(help="random seed (same seed, same history)")] = 7,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="only write the database")] = False,
     port: Annotated[int, typer.Option(help="dashboard port")] = 8501,
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
 ) -> None:
     """Write a realistic synthetic history (no key, no network), then open the dashboard."""
     from spendwatch import demo
@@ -220,4 +221,4 @@ def demo_cmd(
         return
     from spendwatch import server
 
-    server.serve(settings, port=port)
+    server.serve(settings, host=host, port=port)

@@ -1,0 +1,10 @@
+"""spendwatch dashboard: the entry script (`spendwatch serve` runs it)."""
+
+import streamlit as st
+
+st.set_page_config(page_title="spendwatch", page_icon=":material/monitoring:", layout="wide")
+
+pages = [
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+]
+st.navigation(pages).run()
