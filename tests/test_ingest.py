@@ -90,7 +90,7 @@ def test_bad_lines_are_quarantined_with_reasons_and_the_rest_ingested(con, tmp_p
     r = ingest.ingest_file(con, f)
     assert (r.ingested, r.duplicates, r.quarantined, r.lines_read) == (2, 0, len(bad), len(bad) + 2)
     q = con.execute("SELECT line_no, reason, raw, source FROM quarantine ORDER BY line_no").fetchall()
-    for (line_no, reason, raw, source), (text, expected) in zip(q, bad, strict=True):
+    for (_, reason, raw, source), (text, expected) in zip(q, bad, strict=True):
         assert reason.startswith(expected)
         assert raw == text and source.endswith("mixed.jsonl")
     assert [x[0] for x in q] == list(range(2, 2 + len(bad)))
