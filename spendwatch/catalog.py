@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from spendwatch import store
 from spendwatch.errors import SpendwatchError
 
 EPOCH = datetime(2000, 1, 1)
@@ -213,6 +214,8 @@ def materialise(con: duckdb.DuckDBPyConnection, config: dict[str, Any] | None = 
         con.register("_catalog_rows", table)
         con.execute("INSERT INTO prices SELECT * FROM _catalog_rows")
         con.unregister("_catalog_rows")
+        con.execute("DELETE FROM price_rates")
+        con.execute(store.query("build_price_rates"))
         con.execute(
             "INSERT OR REPLACE INTO catalog_meta VALUES ('fingerprint', ?), ('materialised_at', ?)",
             [fp, datetime.utcnow().isoformat(timespec="seconds")],

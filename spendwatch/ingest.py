@@ -89,7 +89,7 @@ def ingest_lines(
     """Ingest request-log JSON lines already in memory (spool segments, Batch output, tests)."""
     started = _now()
     files.create_lines_table(con)
-    files.stage_lines(con, lines)
+    files.stage_lines(con, list(lines))
     return commit_staged(con, source=source, kind=kind, unit_key=unit_key or source, started_at=started,
                          before_commit=before_commit)
 
