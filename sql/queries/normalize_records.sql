@@ -109,5 +109,5 @@ SELECT *,
            WHEN reasoning_tokens > output_tokens THEN 'reasoning tokens exceed output tokens'
            WHEN batch IS NULL THEN 'batch must be true or false: ' || left(batch_v, 40)
        END AS reason,
-       COALESCE(request_id_v, 'sw-' || md5(raw)) AS request_id
+       CASE WHEN request_id_v IS NULL THEN 'sw-' || md5(raw) ELSE request_id_v END AS request_id
 FROM typed;
