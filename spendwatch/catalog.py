@@ -182,6 +182,7 @@ def fingerprint(config: dict[str, Any] | None) -> str:
         metadata.version("genai-prices"),
         resources.files("spendwatch").joinpath("data", "price_history.csv").read_text(encoding="utf-8"),
         json.dumps((config or {}).get("pricing", {}), sort_keys=True, default=str),
+        store.query("build_price_rates"),
     ]
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
 
@@ -190,7 +191,8 @@ def materialise(con: duckdb.DuckDBPyConnection, config: dict[str, Any] | None = 
     """Rewrite ``prices`` and ``model_map`` when the catalog or overrides changed. Returns True if rewritten."""
     fp = fingerprint(config)
     current = con.execute("SELECT value FROM catalog_meta WHERE key = 'fingerprint'").fetchone()
-    if current and current[0] == fp and not force:
+    empty = con.execute("SELECT count(*) = 0 FROM price_rates").fetchall()[0][0]
+    if current and current[0] == fp and not force and not empty:
         return False
     rows = merged_rows(config)
     import pyarrow as pa

@@ -17,7 +17,7 @@ app = typer.Typer(
 )
 
 # Each module registers its commands on `app`; keep this list sorted.
-from spendwatch.cli import core_commands, serve_commands  # noqa: E402,F401
+from spendwatch.cli import core_commands, serve_commands, whatif_commands  # noqa: E402,F401
 
 
 def main() -> None:
