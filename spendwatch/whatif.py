@@ -134,7 +134,7 @@ def simulate(con: duckdb.DuckDBPyConnection, s: Scenario) -> WhatIfResult:
 def _assumptions(s: Scenario, target: str, start: datetime, end: datetime) -> list[str]:
     out = [
         f"requests from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC, successful ones only",
-        f"{s.share * 100:g} % of matched requests move to {target} (chosen by request-id hash: repeatable)",
+        f"{s.share * 100:g} % of matched requests move to {target} (chosen by a hash of the request id: the same requests every run)",
         f"{'today' if s.prices == 'current' else 'historical'} prices for the target model",
         f"the target's answers are {s.output_ratio:g}x as long as the original's",
     ]
