@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from spendwatch import analytics, runtime
+from spendwatch import analytics, forecast, runtime
 
 
 def cursor():
@@ -24,3 +24,8 @@ def daily_cost_by_model(days: int):
 @st.cache_data(ttl=30, show_spinner=False)
 def has_data() -> bool:
     return analytics.has_data(cursor())
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def month_forecast() -> dict:
+    return forecast.forecast_month_end(cursor())

@@ -12,10 +12,13 @@ if not data.has_data():
     st.stop()
 
 t = data.overview_totals()
-c1, c2, c3 = st.columns(3)
+f = data.month_forecast()
+c1, c2, c3, c4 = st.columns(4)
 c1.metric("Spend today (UTC)", money(t["today_usd"]))
 c2.metric("Month to date", money(t["month_to_date_usd"]))
-c3.metric("Cache hit rate (month)", f"{t['cache_hit_rate']:.1%}", help=f"caching saved {money(t['month_cache_savings_usd'])}")
+c3.metric("Forecast to month end", money(f["forecast_usd"]),
+          help=f"80 % interval {money(f['low_usd'])} – {money(f['high_usd'])}")
+c4.metric("Cache hit rate (month)", f"{t['cache_hit_rate']:.1%}", help=f"caching saved {money(t['month_cache_savings_usd'])}")
 if t["month_unpriced_requests"]:
     st.warning(
         f"{t['month_unpriced_requests']:,} requests this month use models with no price; their cost is "

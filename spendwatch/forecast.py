@@ -1,0 +1,92 @@
+"""Month-end spend forecast: month to date plus, for each day left, the trailing four weeks'
+average for that weekday (Mondays look like Mondays), carried forward at the trend of the last
+two weeks against the two before. The interval is an 80 % band from the spread of those weekday
+figures."""
+
+from __future__ import annotations
+
+import calendar
+import math
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from spendwatch import store
+from spendwatch.analytics import utc_now
+from spendwatch.errors import SpendwatchError
+from spendwatch.report import DIMENSIONS
+
+SCOPES = ("feature", "project", "model", "api_key", "user")
+TRAILING_DAYS = 28
+Z80 = Decimal("1.2816")
+
+
+def daily_spend(con: duckdb.DuckDBPyConnection, *, start: datetime, end: datetime, scope_col: str | None = None,
+                scope_value: str | None = None) -> list[tuple[date, Decimal]]:
+    if scope_col is not None and scope_col not in SCOPES:
+        raise SpendwatchError(f"unknown scope {scope_col!r}; choose from {', '.join(SCOPES)}")
+    sql = store.render("daily_spend", scope=DIMENSIONS[scope_col] if scope_col else "NULL")
+    return con.execute(sql, {"start": start, "end": end, "value": scope_value if scope_col else None}).fetchall()
+
+
+def forecast_month_end(con: duckdb.DuckDBPyConnection, *, at: datetime | None = None, scope_col: str | None = None,
+                       scope_value: str | None = None) -> dict[str, Any]:
+    """Projected spend for the calendar month (UTC) containing ``at``, with an 80 % interval."""
+    at = at or utc_now()
+    month_start = datetime(at.year, at.month, 1)
+    month_end = month_start + timedelta(days=calendar.monthrange(at.year, at.month)[1])
+    day_start = datetime(at.year, at.month, at.day)
+    history = daily_spend(con, start=day_start - timedelta(days=TRAILING_DAYS), end=day_start,
+                          scope_col=scope_col, scope_value=scope_value)
+    by_weekday: dict[int, list[Decimal]] = defaultdict(list)
+    for d, cost in history:
+        by_weekday[d.weekday()].append(Decimal(cost))
+    mtd_rows = daily_spend(con, start=month_start, end=at, scope_col=scope_col, scope_value=scope_value)
+    month_to_date = sum((Decimal(c) for _, c in mtd_rows), Decimal(0))
+    today_so_far = sum((Decimal(c) for d, c in mtd_rows if d == day_start.date()), Decimal(0))
+
+    growth = _daily_growth([Decimal(c) for _, c in history])
+    center = day_start - timedelta(days=TRAILING_DAYS / 2)  # the weekday means describe this day
+    expected, variance = Decimal(0), Decimal(0)
+    left_today = Decimal(str(1 - (at - day_start).total_seconds() / 86400))
+    day = day_start
+    while day < month_end:
+        values = by_weekday.get(day.weekday(), [])
+        mean = sum(values, Decimal(0)) / len(values) if values else Decimal(0)
+        mean *= growth ** Decimal((day - center).days)
+        var = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else Decimal(0)
+        if day == day_start:  # today: only the part of the day still to come
+            remaining = max(mean * left_today, Decimal(0)) if today_so_far < mean else Decimal(0)
+            expected += remaining
+            variance += var * left_today * left_today
+        else:
+            expected += mean
+            variance += var
+        day += timedelta(days=1)
+    spread = Z80 * Decimal(str(math.sqrt(variance))) if variance else Decimal(0)
+    forecast = month_to_date + expected
+    return {
+        "month": month_start.date().isoformat(),
+        "as_of": at,
+        "month_to_date_usd": month_to_date,
+        "forecast_usd": forecast,
+        "low_usd": max(month_to_date, forecast - spread),
+        "high_usd": forecast + spread,
+        "days_left": (month_end - day_start).days,
+        "history_days": len(history),
+    }
+
+
+def _daily_growth(days: list[Decimal]) -> Decimal:
+    """Day-over-day growth from the last two weeks against the two before (1 when unknown), kept
+    within +-5 % a day so one odd fortnight cannot run away with the month."""
+    if len(days) < TRAILING_DAYS:
+        return Decimal(1)
+    prev, last = sum(days[:14], Decimal(0)), sum(days[14:], Decimal(0))
+    if prev <= 0 or last <= 0:
+        return Decimal(1)
+    g = Decimal(str((float(last) / float(prev)) ** (1 / 14)))
+    return min(max(g, Decimal("0.95")), Decimal("1.05"))
