@@ -85,3 +85,30 @@ def whatif_cmd(
                   f"${result.range['monthly_savings_high_usd']:,.2f}")
     for a in result.assumptions:
         out.print(f"  · {a}")
+
+
+@app.command("recommend")
+def recommend_cmd(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    days: Annotated[int, typer.Option(help="look at the last N days", min=1)] = 30,
+    format: Annotated[str, typer.Option("--format", help="table|json")] = "table",
+) -> None:
+    """Where the money could be saved: cheaper siblings, prompt caching, the Batch API."""
+    from spendwatch import recommend
+
+    settings = settings_for(db, config)
+    con = open_store(settings)
+    rows = recommend.recommend(con, days=days, config=settings.load_toml())
+    if format == "json":
+        typer.echo(exports.to_json_text(rows))
+        return
+    if not rows:
+        typer.echo(f"nothing to recommend for the last {days} days")
+        return
+    t = Table(title=f"savings per month, from the last {days} days")
+    for c in ("kind", "feature", "model", "to", "saves / month", "why"):
+        t.add_column(c, overflow="fold")
+    for r in rows:
+        t.add_row(r["kind"], r["feature"], r["model"], r["to"], f"${r['monthly_savings_usd']:,.2f}", r["why"])
+    Console().print(t)

@@ -1,0 +1,61 @@
+"""Savings recommendations from the team's own traffic, each priced by the what-if simulation."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from spendwatch import store, whatif
+from spendwatch.analytics import utc_now
+
+# Expensive model family → its cheaper sibling. Override with [recommend.siblings] in the TOML config.
+SIBLINGS = {
+    "gpt-4o": "gpt-4o-mini",
+    "gpt-4.1": "gpt-4.1-mini",
+    "o1": "o4-mini",
+    "o3": "o4-mini",
+    "gpt-5": "gpt-5-mini",
+}
+LONG_PROMPT = 1024       # prompt caching starts at 1,024 tokens
+LOW_CACHE_HIT = 0.2
+TARGET_CACHE_HIT = Decimal("0.5")
+
+
+def recommend(con: duckdb.DuckDBPyConnection, *, days: int = 30, now: datetime | None = None,
+              config: dict[str, Any] | None = None, min_monthly_usd: Decimal = Decimal("0.01")) -> list[dict[str, Any]]:
+    """Ranked by monthly savings: cheaper siblings, prompt caching on long prompts, the Batch API."""
+    cfg = (config or {}).get("recommend", {}) or {}
+    siblings = {**SIBLINGS, **(cfg.get("siblings", {}) or {})}
+    non_interactive = set(cfg.get("non_interactive", []) or [])
+    end = now or utc_now()
+    start = end - timedelta(days=days)
+    rows = store.fetch_dicts(con, store.query("recommend_candidates"), {"start": start, "end": end})
+    out: list[dict[str, Any]] = []
+
+    def add(kind: str, row: dict, scenario: whatif.Scenario, why: str) -> None:
+        res = whatif.simulate(con, scenario)
+        if res.monthly_savings_usd >= min_monthly_usd:
+            out.append({"kind": kind, "feature": row["feature"], "model": row["model"], "to": scenario.to_model,
+                        "monthly_savings_usd": res.monthly_savings_usd, "savings_pct": res.savings_pct, "why": why})
+
+    base = dict(start=start, end=end)
+    for r in rows:
+        f = (r["feature"],)
+        sibling = siblings.get(r["family"])
+        if sibling and sibling != r["family"]:
+            add("cheaper model", r, whatif.Scenario(to_model=sibling, from_model=r["model"], features=f, **base),
+                f"{r['family']} → {sibling}: same family, lower price; check quality on a share first (whatif --share)")
+        if r["avg_input_tokens"] >= LONG_PROMPT and r["cache_hit_rate"] < LOW_CACHE_HIT:
+            add("prompt caching", r, whatif.Scenario(to_model=r["price_model"], from_model=r["model"], features=f,
+                                                     cache_hit=TARGET_CACHE_HIT, **base),
+                f"prompts average {r['avg_input_tokens']:,.0f} tokens but only {r['cache_hit_rate']:.0%} are cached: "
+                "put the stable part of the prompt first")
+        if (r["feature"] in non_interactive or 0 < r["batch_share"] < 1) and r["batch_share"] < 1:
+            add("Batch API", r, whatif.Scenario(to_model=r["price_model"], from_model=r["model"], features=f,
+                                                batch=True, **base),
+                "not interactive" if r["feature"] in non_interactive else
+                f"already sends {r['batch_share']:.0%} of its requests through the Batch API")
+    return sorted(out, key=lambda x: x["monthly_savings_usd"], reverse=True)
