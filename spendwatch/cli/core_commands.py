@@ -26,12 +26,27 @@ DateOption = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], show_
 
 @app.command("ingest")
 def ingest_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="request-log files (JSONL, CSV, Parquet)", show_default=False)],
+    paths: Annotated[list[Path] | None, typer.Argument(help="request-log files (JSONL, CSV, Parquet)",
+                                                       show_default=False)] = None,
     db: DbOption = None,
     config: ConfigOption = None,
-    format: Annotated[str, typer.Option("--format", help="auto|jsonl|csv|parquet|openai-batch")] = "auto",
+    format: Annotated[str, typer.Option("--format", help="auto|jsonl|csv|parquet")] = "auto",
+    spool: Annotated[bool, typer.Option("--spool", help="drain finished spool segments (exactly once)")] = False,
+    spool_dir: Annotated[Path | None, typer.Option("--spool-dir", help="spool directory [default: $SPENDWATCH_SPOOL, "
+                                                   "else <db>.spool]", show_default=False)] = None,
 ) -> None:
     """Load request logs; each file in one transaction, idempotent by request_id."""
+    paths = paths or []
+    if spool:
+        from spendwatch.collectors.spool import drain
+
+        settings = settings_for(db, config)
+        con = open_store(settings)
+        typer.echo(drain(con, spool_dir or settings.spool_dir()).summary())
+        if not paths:
+            return
+    if not paths:
+        raise typer.BadParameter("give FILE... or --spool")
     if format not in files.FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(files.FORMATS)}")
     missing = [p for p in paths if not p.is_file()]

@@ -1,0 +1,139 @@
+"""The real openai SDK against a local server in OpenAI's wire format, instrumented and bare."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from decimal import Decimal as D
+
+import openai
+import pytest
+
+from spendwatch.collectors import instrument as inst
+from spendwatch.collectors.spool import drain, finished_segments
+from tests.fake_openai import FakeOpenAI
+
+KEY = "sk-test-instrument-0123456789"
+
+
+@pytest.fixture
+def server():
+    with FakeOpenAI() as s:
+        yield s
+
+
+def _records(spool) -> list[dict]:
+    inst.flush()
+    return [json.loads(line) for seg in finished_segments(spool) for line in seg.read_text().splitlines()]
+
+
+def _clients(server, spool, **kw):
+    bare = openai.OpenAI(api_key=KEY, base_url=server.base_url, max_retries=2)
+    wrapped = inst.instrument(openai.OpenAI(api_key=KEY, base_url=server.base_url, max_retries=2),
+                              spool_dir=spool, **kw)
+    return bare, wrapped
+
+
+def test_chat_completion_recorded_field_by_field(server, tmp_path):
+    spool = tmp_path / "spool"
+    bare, client = _clients(server, spool, feature="search", project="proj_1")
+    expected = bare.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    with inst.tag(user="u_42", feature="inner"):
+        got = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    assert got.model_dump() == expected.model_dump()
+    (rec,) = _records(spool)
+    assert rec["request_id"] == "chatcmpl-AEcYx7v1K0dG3vX6n2RkZpQ4sT9bW"
+    assert rec["model"] == "gpt-4o-2024-08-06" and rec["endpoint"] == "chat.completions"
+    assert rec["feature"] == "inner" and rec["project_id"] == "proj_1" and rec["user_id"] == "u_42"
+    assert rec["usage"]["prompt_tokens"] == 2006 and rec["usage"]["prompt_tokens_details"]["cached_tokens"] == 1920
+    assert rec["status"] == "ok" and rec["latency_ms"] > 0
+
+
+def test_stream_without_include_usage_caller_sees_the_same_chunks(server, tmp_path):
+    spool = tmp_path / "spool"
+    bare, client = _clients(server, spool)
+    msgs = [{"role": "user", "content": "hi"}]
+    want = [c.model_dump() for c in bare.chat.completions.create(model="gpt-3.5-turbo", messages=msgs, stream=True)]
+    got = [c.model_dump() for c in client.chat.completions.create(model="gpt-3.5-turbo", messages=msgs, stream=True)]
+    assert got == want and all(c["choices"] for c in got)
+    assert server.calls[-1]["body"]["stream_options"] == {"include_usage": True}  # asked for on the wire
+    (rec,) = _records(spool)
+    assert rec["usage"]["prompt_tokens"] == 10 and rec["usage"]["completion_tokens"] == 5
+    assert rec["status"] == "ok" and rec["ttft_ms"] > 0 and rec["model"] == "gpt-3.5-turbo-0125"
+
+
+def test_stream_closed_early_is_interrupted(server, tmp_path):
+    spool = tmp_path / "spool"
+    _, client = _clients(server, spool)
+    stream = client.chat.completions.create(model="gpt-3.5-turbo", messages=[], stream=True)
+    for _ in stream:
+        break
+    stream.close()
+    (rec,) = _records(spool)
+    assert rec["status"] == "interrupted" and "usage" not in rec
+
+
+def test_responses_embeddings_async(server, tmp_path):
+    spool = tmp_path / "spool"
+
+    async def go():
+        c = inst.instrument(openai.AsyncOpenAI(api_key=KEY, base_url=server.base_url), spool_dir=spool,
+                            feature="agent")
+        r = await c.responses.create(model="o4-mini", input="hi")
+        e = await c.embeddings.create(model="text-embedding-3-small", input="hi", encoding_format="float")
+        return r, e
+
+    r, e = asyncio.run(go())
+    assert r.usage.input_tokens == 3210 and e.usage.prompt_tokens == 8
+    recs = {x["endpoint"]: x for x in _records(spool)}
+    assert recs["responses"]["usage"]["output_tokens_details"]["reasoning_tokens"] == 704
+    assert recs["embeddings"]["usage"] == {"prompt_tokens": 8, "total_tokens": 8}
+
+
+def test_errors_pass_through_and_retries_are_one_request(server, tmp_path):
+    spool = tmp_path / "spool"
+    bare, client = _clients(server, spool)
+    with pytest.raises(openai.InternalServerError) as bare_err:
+        bare.with_options(max_retries=0).chat.completions.create(model="always-500", messages=[])
+    client_no_retry = inst.instrument(openai.OpenAI(api_key=KEY, base_url=server.base_url, max_retries=0),
+                                      spool_dir=spool)
+    with pytest.raises(openai.InternalServerError) as err:
+        client_no_retry.chat.completions.create(model="always-500", messages=[])
+    assert str(err.value) == str(bare_err.value)
+    server.fail("429", 1)
+    ok = client.chat.completions.create(model="429-once", messages=[])
+    assert ok.id.startswith("chatcmpl-")
+    recs = _records(spool)
+    assert [(r["status"], r.get("http_status")) for r in recs] == [("error", 500), ("ok", None)]
+    assert recs[0]["error_type"] == "InternalServerError"
+
+
+def test_spool_drains_exactly_once_into_priced_rows(server, tmp_path, con):
+    spool = tmp_path / "spool"
+    _, client = _clients(server, spool, feature="search")
+    for _ in range(3):
+        client.chat.completions.create(model="gpt-4o", messages=[])
+    inst.flush()
+    first = drain(con, spool)
+    assert (first.ingested, first.duplicates) == (1, 2)  # the fixture returns the same response id
+    assert drain(con, spool).lines_read == 0 and not finished_segments(spool)
+    cost = con.execute("SELECT cost_usd FROM requests_priced").fetchall()[0][0]
+    assert cost == (D(86) * D("2.50") + D(1920) * D("1.25") + D(300) * D(10)) / D(1_000_000)
+    assert KEY not in "".join(p.read_text(errors="ignore") for p in tmp_path.rglob("*") if p.is_file()
+                              and p.suffix in (".jsonl", ".part", ".log"))
+
+
+def test_cli_drains_the_spool(server, tmp_path):
+    import subprocess
+    import sys
+
+    spool = tmp_path / "spool"
+    _, client = _clients(server, spool)
+    client.embeddings.create(model="text-embedding-3-small", input="x", encoding_format="float")
+    inst.flush()
+    cmd = [sys.executable, "-m", "spendwatch", "ingest", "--spool", "--spool-dir", str(spool),
+           "--db", str(tmp_path / "s.duckdb")]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "1 ingested, 0 duplicates skipped, 0 quarantined"
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.stdout.strip() == "0 ingested, 0 duplicates skipped, 0 quarantined"
