@@ -27,6 +27,8 @@ def sse_events(include_usage: bool) -> bytes:
 class Handler(BaseHTTPRequestHandler):
     calls: list[dict] = []
     fail_next: dict[str, int] = {}
+    counter = 0
+    lock = threading.Lock()
 
     def log_message(self, *a):  # quiet
         pass
@@ -43,7 +45,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         body = json.loads(self.rfile.read(int(self.headers["content-length"])) or b"{}")
-        Handler.calls.append({"path": self.path, "body": body, "headers": dict(self.headers)})
+        if len(Handler.calls) < 1000:
+            Handler.calls.append({"path": self.path, "body": body, "headers": dict(self.headers)})
         model = body.get("model", "")
         if model == "always-500":
             return self._send(500, (FIX / "error_500.json").read_bytes())
@@ -54,7 +57,13 @@ class Handler(BaseHTTPRequestHandler):
             if body.get("stream"):
                 inc = bool((body.get("stream_options") or {}).get("include_usage"))
                 return self._send(200, sse_events(inc), "text/event-stream")
-            return self._send(200, (FIX / "chat_completion_cached.json").read_bytes())
+            payload = json.loads((FIX / "chat_completion_cached.json").read_text())
+            if model == "unique-ids":  # a fresh response id per call, for volume tests
+                with Handler.lock:
+                    Handler.counter += 1
+                    payload["id"] = f"chatcmpl-unique-{Handler.counter:08d}"
+                payload["model"] = "gpt-4o-mini-2024-07-18"
+            return self._send(200, json.dumps(payload).encode())
         if self.path.endswith("/responses"):
             return self._send(200, (FIX / "responses_reasoning_cached.json").read_bytes())
         if self.path.endswith("/embeddings"):
