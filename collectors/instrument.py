@@ -95,12 +95,20 @@ def instrument(client: Any, *, feature: str | None = None, project: str | None =
 
 def _record(endpoint: str, defaults: dict, *, started: float, response: Any = None, usage: Any = None,
             error: BaseException | None = None, ttft: float | None = None, status: str | None = None,
-            model: str | None = None, request_id: str | None = None, service_tier: str | None = None) -> dict:
-    ctx = {**defaults, **(_tags.get() or {})}
+            model: str | None = None, request_id: str | None = None, service_tier: str | None = None):
+    """Capture what must be read now (time, tags) and return a builder the writer thread runs."""
+    ended, now, tags = time.perf_counter(), datetime.now(UTC), _tags.get() or {}
+    return functools.partial(_build, endpoint, defaults, tags, started, ended, now, response, usage, error, ttft,
+                             status, model, request_id, service_tier)
+
+
+def _build(endpoint, defaults, tags, started, ended, now, response, usage, error, ttft, status, model,
+           request_id, service_tier) -> dict:
+    ctx = {**defaults, **tags}
     rec: dict[str, Any] = {
-        "ts": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "ts": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "endpoint": endpoint,
-        "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+        "latency_ms": round((ended - started) * 1000, 3),
         "status": status or ("ok" if error is None else "error"),
     }
     for k in ("feature", "project_id", "user_id", "api_key_id"):
@@ -127,9 +135,10 @@ def _record(endpoint: str, defaults: dict, *, started: float, response: Any = No
 
 
 def _safe_put(writer: SpoolWriter, build) -> None:
+    """Hand the record builder to the writer thread: the caller pays only for a queue put."""
     global _warned
     try:
-        writer.put(build())
+        writer.put(build)
     except Exception:  # never break the app; say it once
         if not _warned:
             log.exception("spendwatch could not record a request (further failures are silent)")
@@ -156,12 +165,11 @@ def _sync_wrapper(original, endpoint: str, defaults: dict, writer: SpoolWriter):
         try:
             result = original(*args, **kwargs)
         except BaseException as e:
-            _safe_put(writer, functools.partial(_record, endpoint, defaults, started=started, error=e,
-                                                model=kwargs.get("model")))
+            _safe_put(writer, _record(endpoint, defaults, started=started, error=e, model=kwargs.get("model")))
             raise
         if kwargs.get("stream"):
             return _SyncStream(result, endpoint, defaults, writer, started, hide, kwargs.get("model"))
-        _safe_put(writer, lambda: _record(endpoint, defaults, started=started, response=result))
+        _safe_put(writer, _record(endpoint, defaults, started=started, response=result))
         return result
 
     return create
@@ -175,12 +183,11 @@ def _async_wrapper(original, endpoint: str, defaults: dict, writer: SpoolWriter)
         try:
             result = await original(*args, **kwargs)
         except BaseException as e:
-            _safe_put(writer, functools.partial(_record, endpoint, defaults, started=started, error=e,
-                                                model=kwargs.get("model")))
+            _safe_put(writer, _record(endpoint, defaults, started=started, error=e, model=kwargs.get("model")))
             raise
         if kwargs.get("stream"):
             return _AsyncStream(result, endpoint, defaults, writer, started, hide, kwargs.get("model"))
-        _safe_put(writer, lambda: _record(endpoint, defaults, started=started, response=result))
+        _safe_put(writer, _record(endpoint, defaults, started=started, response=result))
         return result
 
     return create
@@ -214,7 +221,7 @@ class _StreamState:
         if self.done:
             return
         self.done = True
-        _safe_put(self.writer, lambda: _record(
+        _safe_put(self.writer, _record(
             self.endpoint, self.defaults, started=self.started, usage=self.usage, ttft=self.first, status=status,
             error=error, model=self.model, request_id=self.request_id, service_tier=self.service_tier))
 

@@ -17,6 +17,7 @@ import queue
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,8 @@ class SpoolWriter:
         self._thread.start()
         atexit.register(self.close)
 
-    def put(self, record: dict[str, Any]) -> None:
+    def put(self, record: dict[str, Any] | Callable[[], dict[str, Any]]) -> None:
+        """A record, or a callable that builds it (run on the writer thread, off the caller's path)."""
         try:
             self._queue.put_nowait(record)
         except queue.Full:
@@ -79,6 +81,8 @@ class SpoolWriter:
                 name, opened = self._segment_name(), time.monotonic()
                 fh = open(self.directory / (name + ".part"), "a", encoding="utf-8")  # noqa: SIM115
             try:
+                if callable(rec):
+                    rec = rec()
                 fh.write(json.dumps(rec, default=str) + "\n")
                 fh.flush()
                 if self.sync:
