@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from spendwatch.errors import SpendwatchError
 
-FORMATS = ("auto", "jsonl", "csv", "parquet")
+FORMATS = ("auto", "jsonl", "csv", "parquet", "openai-batch")
 CHUNK_BYTES = 8 << 20
 
 Progress = Callable[[int], None]  # called with bytes (or rows) done since the last call

@@ -30,7 +30,9 @@ def ingest_cmd(
                                                        show_default=False)] = None,
     db: DbOption = None,
     config: ConfigOption = None,
-    format: Annotated[str, typer.Option("--format", help="auto|jsonl|csv|parquet")] = "auto",
+    format: Annotated[str, typer.Option("--format", help="auto|jsonl|csv|parquet|openai-batch")] = "auto",
+    input_file: Annotated[Path | None, typer.Option("--input", help="with --format openai-batch: the batch's input "
+                                                    "JSONL (feature tags from its metadata)", show_default=False)] = None,
     spool: Annotated[bool, typer.Option("--spool", help="drain finished spool segments (exactly once)")] = False,
     spool_dir: Annotated[Path | None, typer.Option("--spool-dir", help="spool directory [default: $SPENDWATCH_SPOOL, "
                                                    "else <db>.spool]", show_default=False)] = None,
@@ -55,6 +57,15 @@ def ingest_cmd(
     settings = settings_for(db, config)
     con = open_store(settings)
     total = ingest.IngestResult("total")
+    if format == "openai-batch":
+        from spendwatch.collectors.batch import batch_records
+
+        for path in paths:
+            lines = batch_records(path, input_file)
+            total = total + ingest.ingest_lines(con, lines, source=f"batch:{path.resolve()}", kind="batch",
+                                                unit_key=str(path.resolve()))
+        typer.echo(total.summary())
+        return
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                   TimeRemainingColumn(), console=console, transient=True, disable=not console.is_terminal) as bar:
         for path in paths:
