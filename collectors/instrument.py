@@ -23,6 +23,34 @@ from spendwatch.config import get_settings
 log = logging.getLogger("spendwatch.instrument")
 _tags: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("spendwatch_tags", default=None)
 _writers: dict[Path, SpoolWriter] = {}
+# Per call: how many HTTP attempts the SDK made (its retries) and the last response's headers.
+_call: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("spendwatch_call", default=None)
+RATE_HEADERS = {
+    "ratelimit_limit_requests": "x-ratelimit-limit-requests",
+    "ratelimit_limit_tokens": "x-ratelimit-limit-tokens",
+    "ratelimit_remaining_requests": "x-ratelimit-remaining-requests",
+    "ratelimit_remaining_tokens": "x-ratelimit-remaining-tokens",
+}
+
+
+def _note_response(response: Any) -> None:
+    state = _call.get()
+    if state is not None:
+        state["attempts"] += 1
+        state["headers"] = {k: response.headers.get(h) for k, h in RATE_HEADERS.items() if response.headers.get(h)}
+
+
+async def _note_response_async(response: Any) -> None:
+    _note_response(response)
+
+
+def _hook_http_client(client: Any, is_async: bool) -> None:
+    hooks = getattr(getattr(client, "_client", None), "event_hooks", None)
+    if isinstance(hooks, dict) and "response" in hooks:
+        hook = _note_response_async if is_async else _note_response
+        if hook not in hooks["response"]:
+            hooks["response"] = [*hooks["response"], hook]
+            client._client.event_hooks = hooks
 _warned = False
 
 ENDPOINTS = (("chat", "completions", "chat.completions"), ("responses", None, "responses"),
@@ -80,6 +108,7 @@ def instrument(client: Any, *, feature: str | None = None, project: str | None =
     defaults = _canonical({**(tags or {}), "feature": feature, "project_id": project, "user_id": user})
     writer = _writer(Path(spool_dir) if spool_dir else None)
     is_async = type(client).__name__.startswith("Async")
+    _hook_http_client(client, is_async)
     for attr, sub, endpoint in ENDPOINTS:
         resource = getattr(client, attr)
         if sub:
@@ -97,12 +126,12 @@ def _record(endpoint: str, defaults: dict, *, started: float, response: Any = No
             error: BaseException | None = None, ttft: float | None = None, status: str | None = None,
             model: str | None = None, request_id: str | None = None, service_tier: str | None = None):
     """Capture what must be read now (time, tags) and return a builder the writer thread runs."""
-    ended, now, tags = time.perf_counter(), datetime.now(UTC), _tags.get() or {}
-    return functools.partial(_build, endpoint, defaults, tags, started, ended, now, response, usage, error, ttft,
-                             status, model, request_id, service_tier)
+    ended, now, tags, call = time.perf_counter(), datetime.now(UTC), _tags.get() or {}, dict(_call.get() or {})
+    return functools.partial(_build, endpoint, defaults, tags, call, started, ended, now, response, usage, error,
+                             ttft, status, model, request_id, service_tier)
 
 
-def _build(endpoint, defaults, tags, started, ended, now, response, usage, error, ttft, status, model,
+def _build(endpoint, defaults, tags, call, started, ended, now, response, usage, error, ttft, status, model,
            request_id, service_tier) -> dict:
     ctx = {**defaults, **tags}
     rec: dict[str, Any] = {
@@ -127,6 +156,10 @@ def _build(endpoint, defaults, tags, started, ended, now, response, usage, error
         rec["usage"] = usage.model_dump(exclude_none=True) if hasattr(usage, "model_dump") else usage
     if ttft is not None:
         rec["ttft_ms"] = round(ttft * 1000, 3)
+    if call.get("attempts", 0) > 1:
+        rec["retries"] = call["attempts"] - 1
+    if call.get("headers"):
+        rec["ratelimit"] = {k.removeprefix("ratelimit_"): int(v) for k, v in call["headers"].items() if v.isdigit()}
     if error is not None:
         rec["error_type"] = type(error).__name__
         rec["http_status"] = getattr(error, "status_code", None)
@@ -162,6 +195,7 @@ def _sync_wrapper(original, endpoint: str, defaults: dict, writer: SpoolWriter):
     def create(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
         hide = _prepare_stream(endpoint, kwargs)
+        _call.set({"attempts": 0, "headers": None})
         try:
             result = original(*args, **kwargs)
         except BaseException as e:
@@ -180,6 +214,7 @@ def _async_wrapper(original, endpoint: str, defaults: dict, writer: SpoolWriter)
     async def create(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
         hide = _prepare_stream(endpoint, kwargs)
+        _call.set({"attempts": 0, "headers": None})
         try:
             result = await original(*args, **kwargs)
         except BaseException as e:

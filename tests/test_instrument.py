@@ -137,3 +137,17 @@ def test_cli_drains_the_spool(server, tmp_path):
     assert r.returncode == 0 and r.stdout.strip() == "1 ingested, 0 duplicates skipped, 0 quarantined"
     r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.stdout.strip() == "0 ingested, 0 duplicates skipped, 0 quarantined"
+
+
+def test_retries_counted_and_rate_limit_headers_recorded(server, tmp_path, con):
+    spool = tmp_path / "spool"
+    _, client = _clients(server, spool)
+    server.fail("429", 1)
+    client.chat.completions.create(model="429-once", messages=[])
+    (rec,) = _records(spool)
+    assert rec["retries"] == 1 and rec["status"] == "ok"
+    assert rec["ratelimit"] == {"limit_requests": 500, "remaining_requests": 499, "limit_tokens": 30000,
+                                "remaining_tokens": 29000}
+    drain(con, spool)
+    assert con.execute("SELECT retries, ratelimit_limit_requests, ratelimit_remaining_tokens FROM requests").fetchall() \
+        == [(1, 500, 29000)]
