@@ -95,18 +95,22 @@ def flush() -> None:
     _writers.clear()
 
 
-def _writer(spool_dir: Path | None) -> SpoolWriter:
+def _writer(spool_dir: Path | None, *, sync: bool = False) -> SpoolWriter:
     d = Path(spool_dir) if spool_dir else get_settings().spool_dir()
     if d not in _writers:
-        _writers[d] = SpoolWriter(d)
+        _writers[d] = SpoolWriter(d, sync=sync)
+    _writers[d].sync = _writers[d].sync or sync
     return _writers[d]
 
 
 def instrument(client: Any, *, feature: str | None = None, project: str | None = None, user: str | None = None,
-               tags: dict[str, Any] | None = None, spool_dir: Path | str | None = None) -> Any:
-    """Instrument this client instance (not the openai module) and return it."""
+               tags: dict[str, Any] | None = None, spool_dir: Path | str | None = None, sync: bool = False) -> Any:
+    """Instrument this client instance (not the openai module) and return it.
+
+    ``sync=True`` fsyncs every record (nothing lost if the process is killed, at a cost per call).
+    """
     defaults = _canonical({**(tags or {}), "feature": feature, "project_id": project, "user_id": user})
-    writer = _writer(Path(spool_dir) if spool_dir else None)
+    writer = _writer(Path(spool_dir) if spool_dir else None, sync=sync)
     is_async = type(client).__name__.startswith("Async")
     _hook_http_client(client, is_async)
     for attr, sub, endpoint in ENDPOINTS:
@@ -119,6 +123,8 @@ def instrument(client: Any, *, feature: str | None = None, project: str | None =
         wrapper = (_async_wrapper if is_async else _sync_wrapper)(original, endpoint, defaults, writer)
         wrapper._spendwatch = True
         resource.create = wrapper
+        # with_raw_response captures `create` when first built: rebuild it around the wrapper
+        resource.__dict__.pop("with_raw_response", None)
     return client
 
 
@@ -167,6 +173,13 @@ def _build(endpoint, defaults, tags, call, started, ended, now, response, usage,
     return {k: v for k, v in rec.items() if v is not None}
 
 
+def _parsed(result: Any) -> Any:
+    """The response object, also when the caller asked for the raw response (with_raw_response)."""
+    if hasattr(result, "http_response") and hasattr(result, "parse"):
+        return result.parse()
+    return result
+
+
 def _safe_put(writer: SpoolWriter, build) -> None:
     """Hand the record builder to the writer thread: the caller pays only for a queue put."""
     global _warned
@@ -203,7 +216,7 @@ def _sync_wrapper(original, endpoint: str, defaults: dict, writer: SpoolWriter):
             raise
         if kwargs.get("stream"):
             return _SyncStream(result, endpoint, defaults, writer, started, hide, kwargs.get("model"))
-        _safe_put(writer, _record(endpoint, defaults, started=started, response=result))
+        _safe_put(writer, _record(endpoint, defaults, started=started, response=_parsed(result)))
         return result
 
     return create
@@ -222,7 +235,7 @@ def _async_wrapper(original, endpoint: str, defaults: dict, writer: SpoolWriter)
             raise
         if kwargs.get("stream"):
             return _AsyncStream(result, endpoint, defaults, writer, started, hide, kwargs.get("model"))
-        _safe_put(writer, _record(endpoint, defaults, started=started, response=result))
+        _safe_put(writer, _record(endpoint, defaults, started=started, response=_parsed(result)))
         return result
 
     return create

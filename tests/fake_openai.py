@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -48,6 +49,8 @@ class Handler(BaseHTTPRequestHandler):
         if len(Handler.calls) < 1000:
             Handler.calls.append({"path": self.path, "body": body, "headers": dict(self.headers)})
         model = body.get("model", "")
+        if model == "slow":  # for client timeouts
+            time.sleep(1.5)
         if model == "always-500":
             return self._send(500, (FIX / "error_500.json").read_bytes())
         if model == "429-once" and Handler.fail_next.get("429", 0) > 0:

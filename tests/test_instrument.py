@@ -151,3 +151,27 @@ def test_retries_counted_and_rate_limit_headers_recorded(server, tmp_path, con):
     drain(con, spool)
     assert con.execute("SELECT retries, ratelimit_limit_requests, ratelimit_remaining_tokens FROM requests").fetchall() \
         == [(1, 500, 29000)]
+
+
+def test_with_raw_response_is_recorded_and_unchanged(server, tmp_path):
+    spool = tmp_path / "spool"
+    bare, client = _clients(server, spool)
+    client.chat.completions.with_raw_response  # built before instrumenting in real apps too  # noqa: B018
+    inst.instrument(client, spool_dir=spool)  # idempotent: a second call adds nothing
+    want = bare.chat.completions.with_raw_response.create(model="gpt-4o", messages=[])
+    got = client.chat.completions.with_raw_response.create(model="gpt-4o", messages=[])
+    assert got.parse().model_dump() == want.parse().model_dump()
+    assert got.headers.get("x-ratelimit-limit-requests") == "500"
+    (rec,) = _records(spool)
+    assert rec["request_id"] == "chatcmpl-AEcYx7v1K0dG3vX6n2RkZpQ4sT9bW" and rec["usage"]["completion_tokens"] == 300
+
+
+def test_timeout_passes_through_and_is_recorded(server, tmp_path):
+    spool = tmp_path / "spool"
+    client = inst.instrument(openai.OpenAI(api_key=KEY, base_url=server.base_url, max_retries=0, timeout=0.3),
+                             spool_dir=spool)
+    with pytest.raises(openai.APITimeoutError):
+        client.chat.completions.create(model="slow", messages=[])
+    (rec,) = _records(spool)
+    assert (rec["status"], rec["error_type"], rec["model"]) == ("error", "APITimeoutError", "slow")
+    assert 250 < rec["latency_ms"] < 1500
