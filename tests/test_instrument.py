@@ -175,3 +175,14 @@ def test_timeout_passes_through_and_is_recorded(server, tmp_path):
     (rec,) = _records(spool)
     assert (rec["status"], rec["error_type"], rec["model"]) == ("error", "APITimeoutError", "slow")
     assert 250 < rec["latency_ms"] < 1500
+
+
+def test_stream_with_include_usage_keeps_the_usage_chunk(server, tmp_path):
+    spool = tmp_path / "spool"
+    bare, client = _clients(server, spool)
+    kw = dict(model="gpt-3.5-turbo", messages=[], stream=True, stream_options={"include_usage": True})
+    want = [c.model_dump() for c in bare.chat.completions.create(**kw)]
+    got = [c.model_dump() for c in client.chat.completions.create(**kw)]
+    assert got == want and got[-1]["choices"] == [] and got[-1]["usage"]["total_tokens"] == 15
+    (rec,) = _records(spool)
+    assert rec["usage"]["total_tokens"] == 15 and rec["status"] == "ok"
