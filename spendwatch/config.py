@@ -27,6 +27,15 @@ class Settings(BaseSettings):
         None, validation_alias="OPENAI_ADMIN_KEY", description="org admin key for `sync openai`"
     )
 
+    smtp_host: str | None = Field(None, description="SMTP server for e-mail alerts (or [smtp] host in the TOML)")
+    smtp_port: int | None = Field(None, description="SMTP port (default 587)")
+    smtp_username: str | None = Field(None, description="SMTP login, if the server wants one")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password (environment only, never the TOML)")
+    smtp_starttls: bool | None = Field(None, description="use STARTTLS when the server offers it (default true)")
+    smtp_from: str | None = Field(None, description="From: address of alert e-mails")
+    alert_check_seconds: float = Field(60, description="how often `serve` checks alert rules")
+    alert_retry_seconds: float = Field(30, description="first retry delay of a failed alert delivery")
+
     def spool_dir(self) -> Path:
         return self.spool if self.spool is not None else default_spool_for(self.db)
 

@@ -1,0 +1,27 @@
+"""The alert check of `spendwatch serve`: every minute (SPENDWATCH_ALERT_CHECK_SECONDS), coalesced,
+one instance at a time; the first run right at start-up is the catch-up check after downtime."""
+
+from __future__ import annotations
+
+import logging
+
+from spendwatch.alerts import rules
+from spendwatch.alerts.check import check
+from spendwatch.alerts.deliver import Delivery, deliver
+from spendwatch.scheduler import job_factory
+
+log = logging.getLogger("spendwatch.alerts")
+
+
+def run_once(con, settings) -> None:
+    """Check then send: what was recorded is sent now, or on a later run if this one fails."""
+    new = check(con)
+    if new:
+        log.info("%d new alert event(s)", len(new))
+    deliver(con, Delivery.from_settings(settings))
+
+
+@job_factory
+def _alerts_job(settings, con):
+    rules.sync_config(con.cursor(), settings.load_toml())
+    return ("alerts-check", lambda: run_once(con.cursor(), settings), settings.alert_check_seconds)
