@@ -286,3 +286,20 @@ def _record(con, e: Event, at: datetime, due: datetime) -> None:
         for ch in e.channels:
             con.execute("INSERT INTO alert_outbox (event_key, channel, next_attempt_at) VALUES (?, ?, ?) "
                         "ON CONFLICT DO NOTHING", [e.key, ch, due])
+
+
+def burn_down(con: duckdb.DuckDBPyConnection, rule: Rule, at: datetime | None = None) -> dict[str, Any]:
+    """The current window of a budget or forecast rule, day by day (in the rule's zone): spend, the
+    running total against the budget, and for month windows the forecast to month end."""
+    at = at or utc_now()
+    start, end = window_bounds(at, rule)
+    sql, params = _scope_sql("alert_burn_down", rule)
+    rows = store.fetch_dicts(con, sql, {**params, "start": start, "end": end, "at": at, "tz": rule.timezone})
+    today = at.replace(tzinfo=UTC).astimezone(rule.tz).date()
+    days = [r for r in rows if r["day"] <= today]
+    return {
+        "rule": rule.name, "window_start": start, "window_end": end, "budget_usd": rule.budget_usd,
+        "days": days, "all_days": [r["day"] for r in rows],
+        "spent_usd": days[-1]["cumulative_usd"] if days else Decimal(0),
+        "forecast_usd": month_forecast(con, rule, at) if rule.window == "month" else None,
+    }
