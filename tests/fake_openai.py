@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 FIX = Path(__file__).resolve().parent / "fixtures"
 RATE_HEADERS = {"x-ratelimit-limit-requests": "500", "x-ratelimit-remaining-requests": "499",
@@ -25,11 +27,29 @@ def sse_events(include_usage: bool) -> bytes:
     return "".join(out).encode()
 
 
+def page_token(offset: int) -> str:
+    """A cursor in the shape OpenAI sends (`page_` + base64), encoding an offset."""
+    return "page_" + base64.b64encode(f"spendwatch-test:{offset:08d}".encode()).decode()
+
+
+def _token_offset(token: str) -> int | None:
+    try:
+        return int(base64.b64decode(token.removeprefix("page_")).decode().rsplit(":", 1)[1])
+    except Exception:
+        return None
+
+
 class Handler(BaseHTTPRequestHandler):
     calls: list[dict] = []
     fail_next: dict[str, int] = {}
     counter = 0
     lock = threading.Lock()
+    # Organization Usage/Costs API (GET /v1/organization/...), keyed by the path after /organization/:
+    admin_pages: dict[str, list[dict]] = {}    # recorded pages served in order, chained by their next_page
+    admin_buckets: dict[str, list[dict]] = {}  # buckets filtered by start_time/end_time, `admin_per_page` a page
+    admin_per_page = 1
+    admin_failures: list[dict] = []            # {"path", "page" (token or None: any), "status", "times", ...}
+    admin_key: str | None = None               # when set, any other bearer token gets a 401
 
     def log_message(self, *a):  # quiet
         pass
@@ -74,12 +94,64 @@ class Handler(BaseHTTPRequestHandler):
         self._send(404, b'{"error": {"message": "not found", "type": "invalid_request_error", "param": null, "code": null}}')
 
 
+    def do_GET(self) -> None:  # noqa: N802
+        url = urlsplit(self.path)
+        query = parse_qs(url.query, keep_blank_values=True)
+        # The SDK sends arrays as group_by[]=a&group_by[]=b; `requests` users send group_by=a&group_by=b.
+        query = {k.removesuffix("[]"): v for k, v in query.items()}
+        with Handler.lock:
+            if len(Handler.calls) < 1000:
+                Handler.calls.append({"method": "GET", "path": url.path, "url": self.path, "query": query,
+                                      "body": None, "headers": dict(self.headers)})
+        if "/organization/" not in url.path:
+            return self._send(404, b'{"error": {"message": "not found", "type": "invalid_request_error", '
+                                   b'"param": null, "code": null}}')
+        name = url.path.split("/organization/", 1)[1]
+        auth = self.headers.get("authorization", "")
+        if Handler.admin_key is not None and auth != f"Bearer {Handler.admin_key}":
+            body = {"error": {"message": "Incorrect API key provided: sk-proj-****abcd. You can find your API key "
+                                         "at https://platform.openai.com/account/api-keys.",
+                              "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}}
+            return self._send(401, json.dumps(body).encode())
+        token = (query.get("page") or [None])[0]
+        with Handler.lock:
+            for f in Handler.admin_failures:
+                if f["path"] == name and f.get("page", token) == token and f["times"] > 0:
+                    f["times"] -= 1
+                    body = (FIX / f.get("body", "error_500.json")).read_bytes()
+                    return self._send(f["status"], body, extra=f.get("headers"))
+        if name in Handler.admin_pages:
+            pages = Handler.admin_pages[name]
+            if token is None:
+                return self._send(200, json.dumps(pages[0]).encode())
+            for prev, page in zip(pages, pages[1:], strict=False):
+                if prev.get("next_page") == token:
+                    return self._send(200, json.dumps(page).encode())
+            return self._send(400, b'{"error": {"message": "invalid page", "type": "invalid_request_error", '
+                                   b'"param": "page", "code": null}}')
+        start = int(query["start_time"][0])
+        end = int(query["end_time"][0]) if "end_time" in query else None
+        buckets = [b for b in Handler.admin_buckets.get(name, [])
+                   if b["start_time"] >= start and (end is None or b["start_time"] < end)]
+        offset = _token_offset(token) if token is not None else 0
+        chunk = buckets[offset:offset + Handler.admin_per_page]
+        more = offset + Handler.admin_per_page < len(buckets)
+        page = {"object": "page", "data": chunk, "has_more": more,
+                "next_page": page_token(offset + Handler.admin_per_page) if more else None}
+        return self._send(200, json.dumps(page).encode())
+
+
 class FakeOpenAI:
     def __enter__(self) -> FakeOpenAI:
         Handler.calls = []
         Handler.fail_next = {}
+        Handler.admin_pages = {}
+        Handler.admin_buckets = {}
+        Handler.admin_per_page = 1
+        Handler.admin_failures = []
+        Handler.admin_key = None
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
         return self
@@ -94,3 +166,28 @@ class FakeOpenAI:
 
     def fail(self, kind: str, times: int) -> None:
         Handler.fail_next[kind] = times
+
+    # --- organization Usage / Costs API ---
+
+    def serve_pages(self, path: str, pages: list[dict]) -> None:
+        """Serve recorded pages of e.g. "usage/completions" or "costs" in order, chained by next_page."""
+        Handler.admin_pages[path] = pages
+
+    def serve_buckets(self, path: str, buckets: list[dict], per_page: int = 1) -> None:
+        """Serve these buckets for any window (filtered by start_time/end_time), per_page buckets a page."""
+        Handler.admin_buckets[path] = buckets
+        Handler.admin_per_page = per_page
+
+    def fail_admin(self, path: str, status: int, *, times: int = 1, page: str | None = None,
+                   body: str = "error_500.json", headers: dict | None = None) -> None:
+        """Answer `status` (body from tests/fixtures) to the next `times` requests of `path` (at cursor `page`)."""
+        f = {"path": path, "status": status, "times": times, "body": body, "headers": headers}
+        if page is not None:
+            f["page"] = page
+        Handler.admin_failures.append(f)
+
+    def require_key(self, key: str) -> None:
+        Handler.admin_key = key
+
+    def admin_calls(self, path: str) -> list[dict]:
+        return [c for c in Handler.calls if c.get("method") == "GET" and c["path"].endswith("/organization/" + path)]

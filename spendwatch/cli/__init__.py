@@ -17,7 +17,13 @@ app = typer.Typer(
 )
 
 # Each module registers its commands on `app`; keep this list sorted.
-from spendwatch.cli import core_commands, serve_commands, whatif_commands  # noqa: E402,F401
+from spendwatch.cli import (  # noqa: E402,F401
+    alerts_commands,
+    core_commands,
+    serve_commands,
+    sync_commands,
+    whatif_commands,
+)
 
 
 def main() -> None:

@@ -1,0 +1,197 @@
+"""`spendwatch sync openai|status` and `spendwatch reconcile`: what OpenAI counted and billed, beside the logs."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from spendwatch import exports, reconcile
+from spendwatch.cli import app
+from spendwatch.cli.common import ConfigOption, DbOption, open_store, settings_for
+
+sync_app = typer.Typer(
+    help="Import usage and billed costs from a provider's organization API.", no_args_is_help=True
+)
+app.add_typer(sync_app, name="sync")
+
+
+@sync_app.command("openai")
+def sync_openai_cmd(
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            "--since",
+            formats=["%Y-%m-%d"],
+            show_default=False,
+            help="first day (UTC) [default: two days before the last sync's end, else 30 days ago]",
+        ),
+    ] = None,
+    until: Annotated[
+        datetime | None,
+        typer.Option(
+            "--until",
+            formats=["%Y-%m-%d"],
+            show_default=False,
+            help="last day (UTC), inclusive [default: now]",
+        ),
+    ] = None,
+    bucket: Annotated[
+        str, typer.Option("--bucket", help="usage bucket width: 1d|1h (costs are always daily)")
+    ] = "1d",
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Import the organization's Usage and Costs APIs (needs OPENAI_ADMIN_KEY, an admin key)."""
+    from spendwatch import sync_openai  # loads tenacity and the scheduler: only when syncing
+
+    if bucket not in sync_openai.BUCKET_WIDTHS:
+        raise typer.BadParameter(f"--bucket must be one of {', '.join(sync_openai.BUCKET_WIDTHS)}")
+    settings = settings_for(db, config)
+    secret = settings.openai_admin_key
+    key = sync_openai.check_admin_key(secret.get_secret_value() if secret is not None else None)
+    con = open_store(settings)
+    err = Console(stderr=True)
+    status = err.status("asking OpenAI…") if err.is_terminal else contextlib.nullcontext()
+    with status as live:
+
+        def progress(kind: str, pages: int, rows: int) -> None:
+            if live is not None:
+                live.update(f"syncing {kind}: page {pages}, {rows:,} rows stored")
+
+        def on_retry(what: str, attempt: int, wait: float) -> None:
+            if live is not None:
+                live.update(f"{what}: OpenAI is busy, retry {attempt} in {wait:.1f} s")
+
+        result = sync_openai.sync_openai(
+            con,
+            key,
+            since=since,
+            until=until,
+            bucket_width=bucket,
+            progress=progress,
+            on_retry=on_retry,
+        )
+    typer.echo(result.summary())
+
+
+@sync_app.command("status")
+def sync_status_cmd(
+    db: DbOption = None,
+    format: Annotated[str, typer.Option("--format", help="table|json")] = "table",
+) -> None:
+    """When OpenAI was last synced, how it went, and where the next run starts."""
+    from spendwatch import sync_openai
+
+    if format not in ("table", "json"):
+        raise typer.BadParameter("--format must be table or json")
+    con = open_store(settings_for(db), read_only=True)
+    state = sync_openai.sync_state(con)
+    if format == "json":
+        typer.echo(exports.to_json_text(state))
+        return
+    if state is None:
+        typer.echo("openai: never synced (run `spendwatch sync openai`)")
+        return
+    cursor = state["cursor_ts"]
+    typer.echo(
+        f"openai: last run {state['last_run_at']:%Y-%m-%d %H:%M} UTC, {state['last_status']}: "
+        f"{state['last_detail']}"
+    )
+    if cursor is not None:
+        typer.echo(
+            f"next run starts {cursor - timedelta(days=sync_openai.REVISE_DAYS):%Y-%m-%d} "
+            f"(synced up to {cursor:%Y-%m-%d %H:%M} UTC; the last {sync_openai.REVISE_DAYS} days are re-read)"
+        )
+
+
+@app.command("reconcile")
+def reconcile_cmd(
+    from_: Annotated[
+        datetime | None,
+        typer.Option("--from", formats=["%Y-%m-%d"], help="first day (UTC)", show_default=False),
+    ] = None,
+    to: Annotated[
+        datetime | None,
+        typer.Option("--to", formats=["%Y-%m-%d"], help="last day, inclusive", show_default=False),
+    ] = None,
+    by: Annotated[
+        str, typer.Option("--by", help="comma-separated: day, project, model")
+    ] = "day,project,model",
+    format: Annotated[str, typer.Option("--format", help="table|json|csv")] = "table",
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Request logs beside OpenAI's Usage and Costs APIs: what was logged, counted and billed, and why they differ."""
+    if format not in ("table", "json", "csv"):
+        raise typer.BadParameter("--format must be table, json or csv")
+    cols = reconcile.parse_by(by)
+    con = open_store(settings_for(db, config))
+    rows = reconcile.reconcile(
+        con, start=from_.date() if from_ else None, end=to.date() if to else None, by=cols
+    )
+    if format == "json":
+        typer.echo(exports.to_json_text(rows))
+    elif format == "csv":
+        sys.stdout.write(exports.to_csv_text(rows, [*cols, *reconcile.COLUMNS]))
+    else:
+        _print_table(rows, cols)
+
+
+def _money(v: Decimal | None) -> str:
+    return "—" if v is None else f"${v:,.2f}"
+
+
+def _count(v: int | None) -> str:
+    return "—" if v is None else f"{v:,}"
+
+
+def _print_table(rows: list[dict], cols: list[str]) -> None:
+    """The figures in a table (one line a row); the reasons as numbered notes under it."""
+    if not rows:
+        typer.echo(
+            "nothing to reconcile in that window (ingest logs and run `spendwatch sync openai`)"
+        )
+        return
+    tot = reconcile.totals(rows)
+    out = Console()
+    if not out.is_terminal:
+        out = Console(width=max(out.width, 160))
+    t = Table(
+        show_footer=True,
+        title="logged: request logs · usage: Usage API at catalog prices · billed: Costs API",
+    )
+    for i, c in enumerate(cols):
+        t.add_column(c, footer="total" if i == 0 else "", no_wrap=True)
+    t.add_column("logged req", justify="right", footer=_count(tot["logged_requests"]))
+    t.add_column("logged", justify="right", footer=_money(tot["logged_cost_usd"]), no_wrap=True)
+    t.add_column("usage req", justify="right", footer=_count(tot["usage_requests"]))
+    t.add_column("usage", justify="right", footer=_money(tot["usage_cost_usd"]), no_wrap=True)
+    t.add_column("billed", justify="right", footer=_money(tot["billed_usd"]), no_wrap=True)
+    t.add_column("drift", justify="right", footer=_money(tot["drift_usd"]), no_wrap=True)
+    t.add_column("drift %", justify="right", no_wrap=True)
+    t.add_column("note", justify="right")
+    notes: list[str] = []
+    for r in rows:
+        if r["reason"] and r["reason"] != "matches":
+            notes.append(r["reason"])
+        t.add_row(
+            *[str(r[c]) if r[c] is not None else "—" for c in cols],
+            _count(r["logged_requests"]),
+            _money(r["logged_cost_usd"]),
+            _count(r["usage_requests"]),
+            _money(r["usage_cost_usd"]),
+            _money(r["billed_usd"]),
+            _money(r["drift_usd"]),
+            "—" if r["drift_pct"] is None else f"{r['drift_pct']} %",
+            (f"[{len(notes)}]" if r["reason"] != "matches" else "ok") if r["reason"] else "",
+        )
+    out.print(t)
+    for n, text in enumerate(notes, start=1):
+        out.print(f"[{n}] {text}", highlight=False, markup=False)

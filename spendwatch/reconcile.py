@@ -1,0 +1,214 @@
+"""Reconcile the request logs with what OpenAI counted and billed.
+
+Per UTC day | project | model (or any roll-up of those), side by side:
+
+* **logged**: requests and their cost from the request logs (``requests_priced``),
+* **usage**: requests and tokens from the organization Usage API (``usage_buckets``), and those
+  tokens priced by the catalog (batch buckets at the batch rate, flex/priority at theirs),
+* **billed**: the amount from the Costs API (``cost_buckets``),
+
+with ``drift_usd = billed − logged``, ``drift_pct = drift / logged × 100`` and a short reason
+where one is known. Money is exact (``Decimal``) from the database to the output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from spendwatch import store
+from spendwatch.errors import SpendwatchError
+from spendwatch.pricing import price_keys, resolve
+from spendwatch.report import window
+
+DIMENSIONS = ("day", "project", "model")
+MONEY = ("logged_cost_usd", "usage_cost_usd", "billed_usd", "drift_usd")
+# Columns of each row after the --by columns (the JSON/CSV contract).
+COLUMNS = (
+    "logged_requests",
+    "logged_cost_usd",
+    "logged_unpriced_requests",
+    "usage_requests",
+    "usage_input_tokens",
+    "usage_cached_tokens",
+    "usage_output_tokens",
+    "usage_cost_usd",
+    "usage_unpriced_requests",
+    "billed_usd",
+    "drift_usd",
+    "drift_pct",
+    "reason",
+)
+PCT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Two amounts agree when they differ by less than ``usd`` or less than ``pct`` % of the larger."""
+
+    usd: Decimal = Decimal("0.01")
+    pct: Decimal = Decimal("1")
+
+    def differ(self, a: Decimal, b: Decimal) -> bool:
+        gap = abs(a - b)
+        return gap >= self.usd and gap * 100 >= self.pct * max(abs(a), abs(b))
+
+
+def parse_by(value: str | list[str] | None) -> list[str]:
+    """'day,model' → ['day', 'model'], in the canonical order; anything else is an error."""
+    if value is None or value == "":
+        return list(DIMENSIONS)
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    cols = [p.strip() for p in parts if p.strip()]
+    bad = [c for c in cols if c not in DIMENSIONS]
+    if bad:
+        raise SpendwatchError(
+            f"unknown --by column {bad[0]!r}; choose from {', '.join(DIMENSIONS)}"
+        )
+    return [d for d in DIMENSIONS if d in cols]
+
+
+def map_usage_models(con: duckdb.DuckDBPyConnection) -> int:
+    """Resolve the Usage API's model names to catalog prices (like request models). Returns how many."""
+    names = [m for (m,) in con.execute(store.query("reconcile_unmapped_models")).fetchall()]
+    if not names:
+        return 0
+    keys = price_keys(con)
+    rows = [(r.model, r.price_model, r.rule) for r in (resolve(n, keys) for n in names)]
+    with store.transaction(con):
+        con.executemany(store.query("reconcile_map_models"), rows)
+    return len(rows)
+
+
+def reconcile(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    start: date | datetime | None = None,
+    end: date | datetime | None = None,
+    by: str | list[str] | None = None,
+    tolerance: Tolerance | None = None,
+) -> list[dict[str, Any]]:
+    """One row per group: the --by columns, then COLUMNS. ``end`` is the last day, inclusive."""
+    cols = parse_by(by)
+    lo, hi = window(start, end)
+    tolerance = tolerance or Tolerance()
+    map_usage_models(con)
+    params = {
+        "start": lo,
+        "end": hi,
+        "by_day": "day" in cols,
+        "by_project": "project" in cols,
+        "by_model": "model" in cols,
+    }
+    out = []
+    for r in store.fetch_dicts(con, store.query("reconcile_rows"), params):
+        out.append(_finish(r, cols, tolerance))
+    return out
+
+
+def _finish(r: dict[str, Any], cols: list[str], tol: Tolerance) -> dict[str, Any]:
+    logged = r["logged_cost_usd"]
+    usage = r["usage_cost_usd"] if r["usage_any_synced"] else None
+    billed = r["billed_usd"] if r["costs_any_synced"] else None
+    drift = billed - logged if billed is not None else None
+    drift_pct = (drift * 100 / logged).quantize(PCT) if drift is not None and logged else None
+    row: dict[str, Any] = {}
+    for c in cols:
+        v = r[c]
+        row[c] = v if c == "day" else (v or None)  # '' (not grouped by the API / no project) → null
+    row.update(
+        {
+            "logged_requests": r["logged_requests"],
+            "logged_cost_usd": logged,
+            "logged_unpriced_requests": r["logged_unpriced_requests"],
+            "usage_requests": r["usage_requests"] if usage is not None else None,
+            "usage_input_tokens": r["usage_input_tokens"] if usage is not None else None,
+            "usage_cached_tokens": r["usage_cached_tokens"] if usage is not None else None,
+            "usage_output_tokens": r["usage_output_tokens"] if usage is not None else None,
+            "usage_cost_usd": usage,
+            "usage_unpriced_requests": r["usage_unpriced_requests"] if usage is not None else None,
+            "billed_usd": billed,
+            "drift_usd": drift,
+            "drift_pct": drift_pct,
+            "reason": "; ".join(_reasons(r, usage, billed, drift, tol, by_model="model" in cols)),
+        }
+    )
+    return row
+
+
+def _reasons(
+    r: dict[str, Any],
+    usage: Decimal | None,
+    billed: Decimal | None,
+    drift: Decimal | None,
+    tol: Tolerance,
+    *,
+    by_model: bool,
+) -> list[str]:
+    """What is known to explain a gap, most telling first."""
+    out: list[str] = []
+    logged_n, usage_n = r["logged_requests"], r["usage_requests"]
+    if billed is None:
+        out.append("no Costs API data (run `spendwatch sync openai`)")
+    elif not r["costs_synced"]:
+        out.append("Costs API data missing for some days")
+    if usage is None:
+        out.append("no Usage API data")
+    elif not r["usage_synced"]:
+        out.append("Usage API data missing for some days")
+    if usage is not None and usage_n > 0 and logged_n == 0:
+        out.append(
+            f"not instrumented: the Usage API counted {_n(usage_n, 'request')}, the logs none"
+        )
+    elif usage is not None and logged_n < usage_n:
+        out.append(f"partly instrumented: the logs hold {logged_n:,} of {_n(usage_n, 'request')}")
+    elif usage is not None and logged_n > usage_n and usage_n > 0:
+        out.append(
+            f"the logs hold {_n(logged_n - usage_n, 'request')} more than the Usage API counted"
+        )
+    unpriced = r["logged_unpriced_requests"] + (
+        r["usage_unpriced_requests"] if usage is not None else 0
+    )
+    if unpriced:
+        out.append(f"unpriced model: {_n(unpriced, 'request')} without a catalog price")
+    if usage is not None and r["usage_tier_requests"] > r["logged_tier_requests"]:
+        out.append(
+            f"tier/batch pricing: {_n(r['usage_tier_requests'], 'request')} at batch, flex or priority rates"
+        )
+    other = r["billed_other_usd"] or Decimal(0)
+    if billed is not None and other:
+        if by_model and r["model"] == "":
+            out.append("non-token charges (tools, storage) or usage without a model")
+        elif not by_model:
+            out.append(f"includes ${other:,.2f} of non-token charges (tools, storage)")
+    token_billed = billed - other if billed is not None else None
+    if token_billed is not None and usage is not None and r["usage_unpriced_requests"] == 0:
+        if not token_billed and usage:
+            out.append(
+                f"nothing billed for usage the catalog prices at ${usage:,.2f} (credits, or not billed yet)"
+            )
+        elif token_billed and tol.differ(token_billed, usage):
+            out.append(
+                f"negotiated price or catalog gap: billed ${token_billed:,.2f} for tokens the catalog "
+                f"prices at ${usage:,.2f}"
+            )
+    if not out and drift is not None and not tol.differ(billed, r["logged_cost_usd"]):
+        out.append("matches")
+    return out
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Sums of the money and count columns over rows (None stays None only if every row is None)."""
+    out: dict[str, Any] = {}
+    for c in ("logged_requests", "usage_requests", *MONEY):
+        vals = [r[c] for r in rows if r[c] is not None]
+        out[c] = sum(vals, start=Decimal(0) if c in MONEY else 0) if vals else None
+    return out
