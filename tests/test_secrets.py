@@ -76,10 +76,11 @@ def test_no_key_is_written_anywhere(tmp_path):
             printed += [r.stdout, r.stderr]
 
         # 3. the OpenAI sync: the admin key is accepted once, refused once
-        server.serve_pages("usage/completions", [json.loads((FIX / "usage_completions_page.json").read_text())])
-        server.serve_pages("costs", [json.loads((FIX / "costs_page.json").read_text())])
+        fixture = lambda name: json.loads((FIX / name).read_text())["data"]  # noqa: E731
+        server.serve_buckets("usage/completions", fixture("usage_completions_grouped_page.json"))
+        server.serve_buckets("costs", fixture("costs_page_line_items.json"))
         server.require_key(ADMIN_KEY)
-        ok = _run("sync", "openai", "--since", "2024-11-01", "--until", "2024-11-02",
+        ok = _run("sync", "openai", "--since", "2026-10-30", "--until", "2026-11-02",
                   env={**env, "OPENAI_ADMIN_KEY": ADMIN_KEY}, cwd=tmp_path)
         assert ok.returncode == 0, ok.stderr
         printed += [ok.stdout, ok.stderr]
