@@ -12,3 +12,36 @@ def daily_cost_stacked(df: pd.DataFrame) -> go.Figure:
                  labels={"day": "Day (UTC)", "cost_usd": "Cost (USD)", "model": "Model"})
     fig.update_layout(barmode="stack", yaxis_tickprefix="$", legend_title_text="Model", height=420)
     return fig
+
+
+METRIC_LABELS = {"cost": "Cost (USD)", "tokens": "Tokens (input + output)", "requests": "Requests"}
+
+
+def metric_over_time(df: pd.DataFrame, *, title: str, metric: str, grain: str, tz: str = "UTC",
+                     legend: str = "Group", y_label: str | None = None) -> go.Figure:
+    """Stacked bars of ``value`` per ``bucket``, one colour per ``group`` (explore.series output)."""
+    fig = px.bar(df, x="bucket", y="value", color="group" if "group" in df and df["group"].nunique() > 1 else None,
+                 title=title, labels={"bucket": f"{grain.capitalize()} ({tz})", "value": y_label or METRIC_LABELS[metric],
+                                      "group": legend})
+    fig.update_layout(barmode="stack", legend_title_text=legend, height=420)
+    if metric == "cost":
+        fig.update_layout(yaxis_tickprefix="$")
+    return fig
+
+
+def bars(df: pd.DataFrame, *, x: str, y: str, title: str, x_label: str, y_label: str, money: bool = False,
+         color: str | None = None, barmode: str = "group") -> go.Figure:
+    fig = px.bar(df, x=x, y=y, color=color, title=title, labels={x: x_label, y: y_label}, barmode=barmode)
+    fig.update_layout(height=380)
+    if money:
+        fig.update_layout(yaxis_tickprefix="$")
+    return fig
+
+
+def peak_vs_limit(df: pd.DataFrame, *, peak: str, limit: str, title: str, y_label: str) -> go.Figure:
+    """Per model: the busiest minute next to the configured limit (models without a limit: peak only)."""
+    fig = go.Figure()
+    fig.add_bar(x=df["model"], y=df[peak], name="peak")
+    fig.add_bar(x=df["model"], y=df[limit], name="limit")
+    fig.update_layout(title=title, barmode="group", xaxis_title="Model (family)", yaxis_title=y_label, height=380)
+    return fig

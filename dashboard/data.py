@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import duckdb
 import streamlit as st
 
-from spendwatch import analytics, forecast, runtime
+from spendwatch import (
+    analytics,
+    explore,
+    forecast,
+    health,
+    ratelimits,
+    recommend,
+    rollups,
+    runtime,
+    whatif,
+)
 
 
 def cursor():
@@ -29,3 +40,156 @@ def has_data() -> bool:
 @st.cache_data(ttl=60, show_spinner=False)
 def month_forecast() -> dict:
     return forecast.forecast_month_end(cursor())
+
+
+# --- Issue 7 pages: every figure comes from the core; rollups are brought up to date on demand. ---
+
+def rollups_ready() -> str:
+    """Build or top up the hourly rollups once the table is large (a no-op below rollups.MIN_ROWS).
+    Not cached: a fresh check costs about a millisecond, a top-up after an ingest tens, and every
+    cached figure below calls it before it recomputes, so figures never read a stale rollup."""
+    try:
+        return rollups.ensure(cursor())
+    except duckdb.Error as e:  # e.g. a write conflict with ingest: raw queries still answer
+        return f"unavailable: {e}"
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def config() -> dict:
+    return runtime.settings().load_toml()
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def overview_figures() -> dict:
+    rollups_ready()
+    return analytics.overview_figures(cursor())
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def filter_options() -> dict[str, list[str]]:
+    rollups_ready()
+    return explore.filter_options(cursor())
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def totals(f: explore.Filters) -> dict:
+    rollups_ready()
+    return explore.totals(cursor(), f)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def explore_table(f: explore.Filters, by: tuple[str, ...], metric: str):
+    rollups_ready()
+    return explore.table(cursor(), f, by=by, metric=metric)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def explore_series(f: explore.Filters, by: tuple[str, ...], grain: str, metric: str):
+    rollups_ready()
+    return explore.series(cursor(), f, by=by, grain=grain, metric=metric)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def drill(f: explore.Filters, group: tuple[tuple[str, object], ...], limit: int = 200):
+    return explore.requests(cursor(), f, group=dict(group), limit=limit)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def explain(request_id: str) -> dict | None:
+    return explore.explain(cursor(), request_id)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def top_features(f: explore.Filters, n: int = 10):
+    rollups_ready()
+    return analytics.top_features(cursor(), f, n=n)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def target_models() -> list[str]:
+    return analytics.target_models(cursor())
+
+
+@st.cache_data(ttl=60, show_spinner="Simulating…")
+def whatif_result(scenario: whatif.Scenario) -> whatif.WhatIfResult:
+    return whatif.simulate(cursor(), scenario)
+
+
+@st.cache_data(ttl=300, show_spinner="Looking for savings…")
+def recommendations(days: int, now) -> list[dict]:
+    return recommend.recommend(cursor(), days=days, now=now, config=config())
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def report_months() -> list:
+    rollups_ready()
+    return analytics.report_months(cursor())
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def month_report(month, by: str) -> list[dict]:
+    rollups_ready()
+    return analytics.month_report(cursor(), month=month, by=by, cost_centres=config().get("cost_centres", {}))
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def report_file(month, by: str, fmt: str) -> bytes:
+    from spendwatch import report
+
+    rows = month_report(month, by)
+    return analytics.report_bytes(rows, columns=[by, *report.METRICS], fmt=fmt,
+                                  title=f"spendwatch report {month:%Y-%m} by {by}")
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def rate_limit_peaks(f: explore.Filters):
+    rollups_ready()
+    return ratelimits.peaks(cursor(), f, config=config())
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def rate_limited_series(f: explore.Filters, grain: str):
+    rollups_ready()
+    return ratelimits.rate_limited_series(cursor(), f, grain=grain)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def health_sources():
+    return health.sources(cursor())
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def sync_state():
+    return health.sync_state(cursor())
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def recent_ingests(limit: int = 20):
+    return health.recent_ingests(cursor(), limit=limit)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def rows_per_source(f: explore.Filters):
+    rollups_ready()
+    return health.rows_per_source(cursor(), f)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def quarantine_reasons():
+    return health.quarantine_reasons(cursor())
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def quarantine(reason: str | None, limit: int, offset: int):
+    return health.quarantine(cursor(), reason=reason, limit=limit, offset=offset)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def unpriced_models():
+    rollups_ready()
+    return health.unpriced_models(cursor())
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def spool_backlog() -> dict:
+    return health.spool_backlog(runtime.settings().spool_dir()).as_dict()

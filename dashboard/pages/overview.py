@@ -1,7 +1,7 @@
 import streamlit as st
 
-from spendwatch.dashboard import charts, data
-from spendwatch.dashboard.format import money
+from spendwatch.dashboard import charts, data, sidebar
+from spendwatch.dashboard.format import money, money_columns
 
 st.title("Overview")
 if not data.has_data():
@@ -11,7 +11,7 @@ if not data.has_data():
     )
     st.stop()
 
-t = data.overview_totals()
+t = data.overview_figures()  # overview_totals' figures, read through the hourly rollup at scale
 f = data.month_forecast()
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Spend today (UTC)", money(t["today_usd"]))
@@ -24,5 +24,23 @@ if t["month_unpriced_requests"]:
         f"{t['month_unpriced_requests']:,} requests this month use models with no price; their cost is "
         "not in these totals. See `spendwatch prices --unpriced`."
     )
-days = st.slider("Days shown", 7, 90, 30, key="overview_days")
-st.plotly_chart(charts.daily_cost_stacked(data.daily_cost_by_model(days)), use_container_width=True)
+
+flt = sidebar.filters()
+st.caption(sidebar.describe(flt))
+rng = data.totals(flt)
+r1, r2, r3 = st.columns(3)
+r1.metric("Spend in the selected range", money(rng["cost_usd"]))
+r2.metric("Requests in the selected range", f"{rng['requests']:,}")
+r3.metric("Caching saved in the range", money(rng["cache_savings_usd"]))
+st.plotly_chart(charts.metric_over_time(data.explore_series(flt, ("model",), "day", "cost"), title="Daily cost by model",
+                                        metric="cost", grain="day", tz=flt.tz, legend="Model"), width="stretch")
+
+st.subheader("Top features")
+top = data.top_features(flt)
+if top.empty:
+    st.info("No requests in the selected range.")
+else:
+    top = top.assign(change_pct=[None if v is None else f"{float(v):+.1f} %" for v in top["change_pct"]])
+    st.dataframe(money_columns(top, ["cost_usd", "previous_usd", "change_usd"]), hide_index=True,
+                 column_config={"cost_usd": "Cost", "previous_usd": "Previous period", "change_usd": "Change",
+                                "change_pct": "Change %", "requests": "Requests"})

@@ -1,0 +1,79 @@
+import pandas as pd
+import streamlit as st
+
+from spendwatch.dashboard import charts, data, sidebar
+from spendwatch.dashboard.format import money, money_columns, percent
+from spendwatch.explore import DIMENSIONS, GRAINS, METRICS, group_label, usd_text
+
+NONE = "(none)"
+LABELS = {"feature": "Feature", "model": "Model", "project": "Project", "user": "User", "api_key": "API key",
+          "endpoint": "Endpoint", "status": "Status"}
+
+st.title("Explore")
+if not data.has_data():
+    st.info("No requests yet. Get data in with `spendwatch ingest FILE.jsonl`, "
+            "`client = spendwatch.instrument(OpenAI())` in your app, or `spendwatch demo`.")
+    st.stop()
+
+f = sidebar.filters()
+st.caption(sidebar.describe(f))
+dims = list(DIMENSIONS)
+c1, c2, c3, c4 = st.columns(4)
+c1.selectbox("Group by", dims, key=sidebar.choice("sw_explore_by", dims, "feature"), format_func=LABELS.get)
+c2.selectbox("and by", [NONE, *dims], key=sidebar.choice("sw_explore_by2", [NONE, *dims], NONE),
+             format_func=lambda d: LABELS.get(d, d))
+c3.selectbox("Time grain", GRAINS, key=sidebar.choice("sw_explore_grain", list(GRAINS), "day"))
+c4.radio("Metric", list(METRICS), key=sidebar.choice("sw_explore_metric", list(METRICS), "cost"), horizontal=True)
+by1, by2, grain, metric = (st.session_state[k] for k in ("sw_explore_by", "sw_explore_by2", "sw_explore_grain",
+                                                         "sw_explore_metric"))
+by = (by1,) if by2 in (NONE, by1) else (by1, by2)
+names = " and ".join(LABELS[b].lower() for b in by)
+
+tbl = data.explore_table(f, by, metric)
+if tbl.empty:
+    st.info("No requests match these filters in this date range.")
+    st.stop()
+total = data.totals(f)
+m1, m2, m3 = st.columns(3)
+m1.metric("Cost", money(total["cost_usd"]))
+m2.metric("Requests", f"{total['requests']:,}")
+m3.metric("Tokens", f"{total['tokens']:,}")
+st.plotly_chart(charts.metric_over_time(data.explore_series(f, by, grain, metric),
+                                        title=f"{metric.capitalize()} by {names} per {grain}", metric=metric,
+                                        grain=grain, tz=f.tz, legend=names.capitalize()), width="stretch")
+
+shown = money_columns(tbl, ["cost_usd"]).assign(share=[percent(v) for v in tbl["share"]])
+picked = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-row", key="explore_pick",
+                      column_config={"cost_usd": "Cost", "share": f"Share of {metric}", **LABELS})
+rows = picked.selection.rows if picked else []
+if not rows:
+    st.caption("Select a row to see its requests and what each one cost.")
+    st.stop()
+
+row = tbl.iloc[rows[0]]
+group = tuple((b, None if pd.isna(row[b]) else row[b]) for b in by)
+st.subheader(f"Requests: {group_label(dict(group), by)}")
+reqs = data.drill(f, group)
+st.caption("Newest first, at most 200. Select one to explain its cost.")
+pick = st.dataframe(money_columns(reqs, ["cost_usd"]), hide_index=True, on_select="rerun",
+                    selection_mode="single-row", key="explore_request_pick")
+chosen = pick.selection.rows if pick else []
+if reqs.empty:
+    st.stop()
+request_id = reqs.iloc[chosen[0] if chosen else 0]["request_id"]
+
+st.subheader(f"Cost explain: {request_id}")
+e = data.explain(request_id)
+left, right = st.columns(2)
+left.dataframe(pd.DataFrame(e["tokens"], columns=["tokens", "count"]), hide_index=True)
+if e["price"] is None:
+    right.warning(e["formula"])
+else:
+    p = e["price"]
+    right.markdown(
+        f"**Price row**: `{p['price_model']}` ({p['resolution']}), tier **{p['tier']}**, in force "
+        f"{p['valid_from']:%Y-%m-%d} – {p['valid_to']:%Y-%m-%d}  \n"
+        f"input {usd_text(p['input_per_mtok'])} · cached {usd_text(p['cached_per_mtok'])} · "
+        f"output {usd_text(p['output_per_mtok'])} per 1M tokens  \n**Source**: {p['source']}")
+    right.code(e["formula"], language=None)
+    right.metric("Cost of this request", money(e["cost_usd"]))

@@ -1,0 +1,5 @@
+-- Empty the rollups before a full rebuild.
+DELETE FROM requests_hourly;
+DELETE FROM requests_minutely;
+DELETE FROM requests_daily_users;
+DELETE FROM rollup_state;

@@ -1,0 +1,2 @@
+-- Requests ingested after the rollups' watermark.
+SELECT count(*) FROM requests WHERE ingested_at > $after
