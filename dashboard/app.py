@@ -12,7 +12,7 @@ pages = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("pages/explore.py", title="Explore", icon=":material/query_stats:"),
     st.Page("pages/whatif.py", title="What-if", icon=":material/science:"),
-    # Alerts page: added by the alerts work
+    st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications:"),
     st.Page("pages/reports.py", title="Reports", icon=":material/receipt_long:"),
     st.Page("pages/rate_limits.py", title="Rate limits", icon=":material/speed:"),
     st.Page("pages/data_health.py", title="Data health", icon=":material/health_and_safety:"),

@@ -501,3 +501,41 @@ def test_new_core_modules_never_import_streamlit():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == ""
+
+
+def test_alerts_page_rules_burn_down_events_and_form(tmp_path, monkeypatch):
+    from spendwatch import alerts
+    from spendwatch.alerts import rules
+
+    db = tmp_path / "alerts.duckdb"
+    con = store.connect(db)
+    catalog.materialise(con)
+    # $2.50 today: 1M gpt-4o input tokens
+    ingest.ingest_lines(con, [chat_record("a", "gpt-4o", 1_000_000, 0, ts=_ts(NOW - timedelta(minutes=1)))], source="t")
+    rules.save(con, alerts.make_rule("monthly", budget=10, window="month", levels="20"))
+    alerts.check(con)  # $2.50 of $10 = 25 % ≥ 20 %
+    con.close()
+    at = _app(db, monkeypatch, "alerts")
+    assert [t.value for t in at.title] == ["Alerts"]
+    m = _metrics(at)
+    assert m["Spent this window"] == "$2.50" and m["Budget used"] == "25%"
+    assert "Budget burn-down: monthly" in _figure_titles(at)
+    assert "monthly — all traffic has spent $2.50" in at.dataframe[0].value["message"][0]
+    # the form refuses a bad rule with its reason, and stores a good one
+    at.text_input[0].set_value("bad")
+    at.text_input[3].set_value("-5")
+    at.button[-1].click().run()
+    assert any("budget must be more than 0" in e.value for e in at.error)
+    at.text_input[0].set_value("daily")
+    at.text_input[3].set_value("5")
+    at.button[-1].click().run()
+    from spendwatch import runtime
+
+    c = runtime.cursor()  # the page's own connection (one per process)
+    assert c.execute("SELECT name, budget_usd FROM alert_rules ORDER BY name").fetchall() == [
+        ("daily", 5), ("monthly", 10)]
+
+
+def test_alerts_page_empty(tmp_path, monkeypatch):
+    at = _app(tmp_path / "none.duckdb", monkeypatch, "alerts")
+    assert "No alert rules yet" in at.info[0].value

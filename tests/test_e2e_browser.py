@@ -21,6 +21,7 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PAGES = [
     ("explore", "Explore", "Cost by feature per day"),
     ("whatif", "What-if", "Simulated cost"),
+    ("alerts", "Alerts", "No alert rules yet"),
     ("reports", "Reports", "Total for the month"),
     ("rate_limits", "Rate limits", "Peak requests per minute vs limit"),
     ("data_health", "Data health", "Requests per source per day"),
