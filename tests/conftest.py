@@ -34,3 +34,17 @@ def con(db_path: Path):
     catalog.materialise(c)
     yield c
     c.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_streamlit_caches():
+    """Streamlit's caches and the process-wide store outlive a test; clear them after each one."""
+    yield
+    import sys
+
+    if "streamlit" in sys.modules:
+        import streamlit as st
+
+        st.cache_data.clear()
+    if "spendwatch.runtime" in sys.modules:
+        sys.modules["spendwatch.runtime"].reset()
