@@ -115,7 +115,8 @@ def _payload(rule: Rule, **extra: Any) -> dict[str, Any]:
 def detect_budget(con, rule: Rule, at: datetime, start: datetime, end: datetime) -> list[Event]:
     spend = window_spend(con, rule, start, min(at, end))
     pct = spend * 100 / rule.budget_usd
-    crossed = [lv for lv in rule.levels if pct >= lv]
+    # levels already recorded need no message: skip the top-features and forecast queries for them
+    crossed = [lv for lv in rule.levels if pct >= lv and not _exists(con, _budget_key(rule, start, lv))]
     if not crossed:
         return []
     feats = top_features(con, rule, start, min(at, end))
@@ -128,13 +129,17 @@ def detect_budget(con, rule: Rule, at: datetime, start: datetime, end: datetime)
                 f"{rule.window.capitalize()} from {local_start:%Y-%m-%d %H:%M} {rule.timezone}. "
                 f"Month-end forecast {money(fc)}. Top features: {_drivers(feats)}.")
         events.append(Event(
-            key=f"{rule.name}|budget|{start.isoformat()}|{lv}", rule=rule.name, kind="budget", window_start=start,
+            key=_budget_key(rule, start, lv), rule=rule.name, kind="budget", window_start=start,
             level=lv, spend_usd=spend, budget_usd=rule.budget_usd, message=text,
             payload=_payload(rule, level=lv, spend_usd=str(spend), budget_usd=str(rule.budget_usd),
                              percent=f"{pct:.1f}", window_start=start.isoformat() + "Z",
                              forecast_usd=str(fc), top_features=_json_feats(feats)),
         ))
     return events
+
+
+def _budget_key(rule: Rule, start: datetime, level: int) -> str:
+    return f"{rule.name}|budget|{start.isoformat()}|{level}"
 
 
 def detect_forecast(con, rule: Rule, at: datetime) -> list[Event]:

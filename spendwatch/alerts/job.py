@@ -13,15 +13,17 @@ from spendwatch.scheduler import job_factory
 log = logging.getLogger("spendwatch.alerts")
 
 
-def run_once(con, settings) -> None:
+def run_once(con, cfg: Delivery) -> None:
     """Check then send: what was recorded is sent now, or on a later run if this one fails."""
     new = check(con)
     if new:
         log.info("%d new alert event(s)", len(new))
-    deliver(con, Delivery.from_settings(settings))
+    deliver(con, cfg)
 
 
 @job_factory
 def _alerts_job(settings, con):
+    # the config is read once, at start-up (rules and SMTP alike), not on every tick
     rules.sync_config(con.cursor(), settings.load_toml())
-    return ("alerts-check", lambda: run_once(con.cursor(), settings), settings.alert_check_seconds)
+    cfg = Delivery.from_settings(settings)
+    return ("alerts-check", lambda: run_once(con.cursor(), cfg), settings.alert_check_seconds)
