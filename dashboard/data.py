@@ -6,6 +6,7 @@ import duckdb
 import streamlit as st
 
 from spendwatch import (
+    alerts,
     analytics,
     explore,
     forecast,
@@ -16,6 +17,7 @@ from spendwatch import (
     runtime,
     whatif,
 )
+from spendwatch.alerts import rules as alert_rules_mod
 
 
 def cursor():
@@ -198,64 +200,35 @@ def spool_backlog() -> dict:
 # -- alerts (not cached: rules change from this page) -----------------------------------------------
 
 def alert_rules() -> list[dict]:
-    from spendwatch.alerts import all_rules
-    from spendwatch.alerts.rules import as_dict
-
-    out = []
-    for r in all_rules(cursor()):
-        d = as_dict(r)
-        d["channels"] = list(r.channels)
-        out.append(d)
-    return out
+    return [{**alert_rules_mod.as_dict(r), "channels": list(r.channels)} for r in alerts.all_rules(cursor())]
 
 
 def alert_channel_health() -> dict:
-    from spendwatch.alerts import channel_health
-
-    return channel_health(cursor())
-
-
-def display_channel(channel: str) -> str:
-    from spendwatch.alerts import display_channel as show
-
-    return show(channel)
+    return alerts.channel_health(cursor())
 
 
 def alert_burn_down(name: str) -> dict:
-    from spendwatch.alerts import burn_down
-    from spendwatch.alerts.rules import get
-
     c = cursor()
-    return burn_down(c, get(c, name))
+    return alerts.burn_down(c, alert_rules_mod.get(c, name))
 
 
 def alert_events(limit: int = 100) -> list[dict]:
-    from spendwatch.alerts import recent_events
-
-    return recent_events(cursor(), limit)
+    return alerts.recent_events(cursor(), limit)
 
 
 def send_alert_test(name: str) -> dict:
-    from spendwatch.alerts import Delivery, send_test
-    from spendwatch.alerts.rules import get
-
-    rule = get(cursor(), name)
-    return send_test(rule.channels, rule.name, Delivery.from_settings(runtime.settings()))
+    rule = alert_rules_mod.get(cursor(), name)
+    return alerts.send_test(rule.channels, rule.name, alerts.Delivery.from_settings(runtime.settings()))
 
 
 def remove_alert_rule(name: str) -> None:
-    from spendwatch.alerts.rules import remove
-
-    remove(cursor(), name)
+    alert_rules_mod.remove(cursor(), name)
 
 
 def save_alert_rule(name: str, *, replace: bool, **fields) -> str | None:
     """Validate and store a rule from the form; the one-line reason when it is refused."""
-    from spendwatch.alerts import InvalidRule, make_rule
-    from spendwatch.alerts.rules import save
-
     try:
-        save(cursor(), make_rule(name, **fields), replace=replace)
-    except InvalidRule as e:
+        alert_rules_mod.save(cursor(), alerts.make_rule(name, **fields), replace=replace)
+    except alerts.InvalidRule as e:
         return str(e)
     return None

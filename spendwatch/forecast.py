@@ -14,10 +14,9 @@ from typing import Any
 
 import duckdb
 
-from spendwatch import store
 from spendwatch.analytics import utc_now
 from spendwatch.errors import SpendwatchError
-from spendwatch.report import DIMENSIONS
+from spendwatch.report import render_scoped
 
 SCOPES = ("feature", "project", "model", "api_key", "user")
 TRAILING_DAYS = 28
@@ -28,7 +27,7 @@ def daily_spend(con: duckdb.DuckDBPyConnection, *, start: datetime, end: datetim
                 scope_value: str | None = None) -> list[tuple[date, Decimal]]:
     if scope_col is not None and scope_col not in SCOPES:
         raise SpendwatchError(f"unknown scope {scope_col!r}; choose from {', '.join(SCOPES)}")
-    sql = store.render("daily_spend", scope=DIMENSIONS[scope_col] if scope_col else "NULL")
+    sql = render_scoped("daily_spend", scope_col)
     return con.execute(sql, {"start": start, "end": end, "value": scope_value if scope_col else None}).fetchall()
 
 

@@ -27,6 +27,11 @@ TIME_DIMENSIONS = {"day", "week", "month"}
 METRICS = ("requests", "input_tokens", "cached_tokens", "output_tokens", "cost_usd", "unpriced_requests")
 
 
+def render_scoped(name: str, scope_col: str | None) -> str:
+    """A query whose {{scope}} slot takes an allow-listed column (NULL: all traffic); the value stays a parameter."""
+    return store.render(name, scope=DIMENSIONS[scope_col] if scope_col else "NULL")
+
+
 def parse_by(value: str | list[str] | None) -> list[str]:
     """'feature,model' → ['feature', 'model'], rejecting anything not in DIMENSIONS."""
     if not value:

@@ -1,6 +1,6 @@
 import streamlit as st
 
-from spendwatch.alerts import KINDS, SCOPES, WINDOWS
+from spendwatch.alerts import KINDS, SCOPES, WINDOWS, display_channel
 from spendwatch.dashboard import charts, data
 from spendwatch.dashboard.format import money
 
@@ -18,7 +18,7 @@ with tab_rules:
     health = data.alert_channel_health()
     for r in rules:
         with st.container(border=True):
-            failing = [data.display_channel(c) for c in r["channels"] if health.get(c, {}).get("failing")]
+            failing = [display_channel(c) for c in r["channels"] if health.get(c, {}).get("failing")]
             head = f"**{r['name']}** · {r['kind']} · {r['scope']} · {r['window']} ({r['timezone']})"
             st.markdown(head + (f" · budget {money(r['budget_usd'])}" if r["budget_usd"] is not None else ""))
             if failing:

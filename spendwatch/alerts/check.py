@@ -20,7 +20,7 @@ import duckdb
 from spendwatch import forecast, store
 from spendwatch.alerts.rules import WEEKDAYS, Rule, all_rules
 from spendwatch.analytics import utc_now
-from spendwatch.report import DIMENSIONS
+from spendwatch.report import render_scoped
 
 log = logging.getLogger("spendwatch.alerts")
 
@@ -68,8 +68,7 @@ def _utc(d: date, tz) -> datetime:
 # -- queries -------------------------------------------------------------------------------------
 
 def _scope_sql(name: str, rule: Rule) -> tuple[str, dict[str, Any]]:
-    col = DIMENSIONS[rule.scope_col] if rule.scope_col else "NULL"
-    return store.render(name, scope=col), {"value": rule.scope_value if rule.scope_col else None}
+    return render_scoped(name, rule.scope_col), {"value": rule.scope_value if rule.scope_col else None}
 
 
 def window_spend(con: duckdb.DuckDBPyConnection, rule: Rule, start: datetime, end: datetime) -> Decimal:
