@@ -63,3 +63,15 @@ def burn_down(b: dict) -> go.Figure:
     fig.update_layout(title=f"Budget burn-down: {b['rule']}", xaxis_title="day", yaxis_title="USD",
                       height=300, margin={"t": 40, "b": 20})
     return fig
+
+
+def logged_vs_billed(rows: list[dict], *, by: str, title: str) -> go.Figure:
+    """Per group: cost from the logs, the Usage API's tokens at catalog prices, and the Costs API's bill."""
+    series = (("logged_cost_usd", "logged"), ("usage_cost_usd", "usage at catalog prices"), ("billed_usd", "billed"))
+    fig = go.Figure()
+    x = [str(r[by]) if r[by] is not None else "(none)" for r in rows]
+    for col, name in series:
+        fig.add_bar(x=x, y=[None if r[col] is None else float(r[col]) for r in rows], name=name)
+    fig.update_layout(title=title, barmode="group", xaxis_title=by.capitalize(), yaxis_title="Cost (USD)",
+                      yaxis_tickprefix="$", height=380)
+    return fig

@@ -13,6 +13,7 @@ from spendwatch import (
     health,
     ratelimits,
     recommend,
+    reconcile,
     rollups,
     runtime,
     whatif,
@@ -141,6 +142,23 @@ def report_file(month, by: str, fmt: str) -> bytes:
     rows = month_report(month, by)
     return analytics.report_bytes(rows, columns=[by, *report.METRICS], fmt=fmt,
                                   title=f"spendwatch report {month:%Y-%m} by {by}")
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def month_reconciliation(month, by: str) -> list[dict] | None:
+    """The month's logs beside OpenAI's Usage and Costs API, or None when nothing of it is synced."""
+    start, end = analytics.month_window(month)
+    if not reconcile.has_synced(cursor(), start, end):
+        return None
+    return reconcile.reconcile(cursor(), start=start, end=end, by=by)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def reconciliation_csv(month, by: str) -> bytes:
+    from spendwatch import exports
+
+    rows = month_reconciliation(month, by) or []
+    return exports.to_csv_text(rows, [*reconcile.parse_by(by), *reconcile.COLUMNS]).encode()
 
 
 @st.cache_data(ttl=30, show_spinner=False)

@@ -84,6 +84,16 @@ def map_usage_models(con: duckdb.DuckDBPyConnection) -> int:
     return len(rows)
 
 
+def has_synced(
+    con: duckdb.DuckDBPyConnection,
+    start: date | datetime | None = None,
+    end: date | datetime | None = None,
+) -> bool:
+    """Whether any Usage or Costs API bucket falls in the window (``end`` inclusive, as in reconcile)."""
+    lo, hi = window(start, end)
+    return bool(con.execute(store.query("reconcile_synced"), {"start": lo, "end": hi}).fetchone()[0])
+
+
 def reconcile(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -206,9 +216,15 @@ def _n(count: int, noun: str) -> str:
 
 
 def totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Sums of the money and count columns over rows (None stays None only if every row is None)."""
+    """Sums of the money and count columns over rows (None stays None only if every row is None).
+
+    ``drift_pct`` is over the rows that have a bill: a day never synced has no drift, so its logged
+    cost must not dilute the percentage."""
     out: dict[str, Any] = {}
     for c in ("logged_requests", "usage_requests", *MONEY):
         vals = [r[c] for r in rows if r[c] is not None]
         out[c] = sum(vals, start=Decimal(0) if c in MONEY else 0) if vals else None
+    compared = sum((r["logged_cost_usd"] for r in rows if r["drift_usd"] is not None), start=Decimal(0))
+    drift = out["drift_usd"]
+    out["drift_pct"] = (drift * 100 / compared).quantize(PCT) if drift is not None and compared else None
     return out

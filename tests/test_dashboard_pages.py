@@ -228,6 +228,7 @@ def test_reports_page_totals_match_cli_and_downloads(seeded, monkeypatch):
     assert list(table["cost_usd"]) == ["$16.25", "$1.50", "$0.00", "$17.75"]
     assert len(at.get("download_button")) == 3
     assert _figure_titles(at)[0].startswith("Cost by feature, ")
+    assert any("Nothing synced from OpenAI's Usage and Costs API" in c.value for c in at.caption)
 
     at.radio(key="sw_reports_by").set_value("cost_centre").run()
     table = at.dataframe[0].value

@@ -291,3 +291,43 @@ def test_cli_json_csv_table(synced, tmp_path):
     assert r.exit_code == 0 and "total" in r.stdout and "$9.30" in r.stdout
     r = runner.invoke(app, [*args, "--format", "yaml"])
     assert r.exit_code == 2
+
+
+def test_reports_page_shows_the_reconciliation(synced, db_path, monkeypatch):
+    """The Reports page for November 2026: logs beside the bill, figures by hand (see the top).
+
+    Logged in November: a + b ($3.70) + c ($0.15) on the 1st, f on the 5th (1,000 × $2.50/M = $0.0025)
+    = $3.8525. Billed (the 1st only): $5.42732 + $1.36806825 + $2.50 = $9.29538825. Drift is over the
+    days with a bill: $9.29538825 − $3.85 = $5.44538825, 5.44538825 / 3.85 = +141.44 %.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    from spendwatch import runtime
+    from tests.test_dashboard_pages import HARNESS, PAGES
+
+    synced.close()
+    runtime.reset()
+    monkeypatch.setenv("SPENDWATCH_DB", str(db_path))
+    at = AppTest.from_string(HARNESS, default_timeout=60)
+    at.session_state["_test_page"] = str(PAGES / "reports.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert "Reconciliation with OpenAI's bill" in [h.value for h in at.subheader]
+    m = {x.label: x for x in at.metric}
+    assert m["Logged cost"].value == "$3.85"
+    assert m["Billed (Costs API)"].value == "$9.30"
+    assert m["Drift (billed − logged)"].value == "$5.45"
+    assert m["Drift (billed − logged)"].delta == "+141.4 %"
+    table = at.dataframe[-1].value
+    assert [str(d) for d in table["day"]] == ["2026-11-01", "2026-11-05"]
+    assert list(table["logged_cost_usd"]) == ["$3.85", "$0.0025"]
+    assert list(table["billed_usd"]) == ["$9.30", "—"]  # the 5th was never synced
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert "Logged vs billed by day, November 2026" in titles
+
+    at.radio(key="sw_reports_rec_by").set_value("model").run()
+    assert not at.exception, at.exception
+    by_model = at.dataframe[-1].value.set_index("model")
+    assert by_model.loc["gpt-4o-2024-08-06", "billed_usd"] == "$5.43"
+    assert by_model.loc["gpt-4o-mini-2024-07-18", "logged_cost_usd"] == "$0.15"
+    runtime.reset()

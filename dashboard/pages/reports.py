@@ -1,7 +1,7 @@
 import pandas as pd
 import streamlit as st
 
-from spendwatch import analytics, report
+from spendwatch import analytics, reconcile, report
 from spendwatch.dashboard import charts, data, sidebar
 from spendwatch.dashboard.format import money, money_columns
 
@@ -47,4 +47,26 @@ d2.download_button("Download XLSX", data.report_file(month, by, "xlsx"), f"{stem
 d3.download_button("Download Parquet", data.report_file(month, by, "parquet"), f"{stem}.parquet",
                    "application/vnd.apache.parquet")
 
-# Reconciliation with billed amounts: added by the reconciliation work
+st.subheader("Reconciliation with OpenAI's bill")
+rec_dims = list(reconcile.DIMENSIONS)
+st.radio("Reconcile by", rec_dims, key=sidebar.choice("sw_reports_rec_by", rec_dims, "day"), horizontal=True,
+         format_func=str.capitalize)
+rec_by = st.session_state["sw_reports_rec_by"]
+rec = data.month_reconciliation(month, rec_by)
+if rec is None:
+    st.caption("Nothing synced from OpenAI's Usage and Costs API for this month, so there is no bill to compare. "
+               "Set `OPENAI_ADMIN_KEY` and run `spendwatch sync openai` (`spendwatch serve` syncs every hour).")
+    st.stop()
+rt = reconcile.totals(rec)
+r1, r2, r3 = st.columns(3)
+r1.metric("Logged cost", money(rt["logged_cost_usd"]), help="the request logs at catalog prices")
+r2.metric("Billed (Costs API)", money(rt["billed_usd"]))
+r3.metric("Drift (billed − logged)", money(rt["drift_usd"]), delta_color="off",
+          delta=None if rt["drift_pct"] is None else f"{rt['drift_pct']:+.1f} %",
+          help="over the days with a bill; a day not synced has no drift")
+st.plotly_chart(charts.logged_vs_billed(rec, by=rec_by, title=f"Logged vs billed by {rec_by}, {month:%B %Y}"),
+                width="stretch")
+st.dataframe(money_columns(pd.DataFrame(rec), reconcile.MONEY), hide_index=True,
+             column_config={"drift_pct": st.column_config.NumberColumn("drift %", format="%.2f")})
+st.download_button("Download reconciliation CSV", data.reconciliation_csv(month, rec_by),
+                   f"spendwatch-{month:%Y-%m}-reconciliation-by-{rec_by}.csv", "text/csv")

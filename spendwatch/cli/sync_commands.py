@@ -175,7 +175,8 @@ def _print_table(rows: list[dict], cols: list[str]) -> None:
     t.add_column("usage", justify="right", footer=_money(tot["usage_cost_usd"]), no_wrap=True)
     t.add_column("billed", justify="right", footer=_money(tot["billed_usd"]), no_wrap=True)
     t.add_column("drift", justify="right", footer=_money(tot["drift_usd"]), no_wrap=True)
-    t.add_column("drift %", justify="right", no_wrap=True)
+    pct = tot["drift_pct"]
+    t.add_column("drift %", justify="right", footer="" if pct is None else f"{pct}%", no_wrap=True)
     t.add_column("note", justify="right")
     notes: list[str] = []
     for r in rows:
