@@ -161,9 +161,8 @@ def detect_spike(con, rule: Rule, at: datetime) -> list[Event]:
     last_hour, median = same_hour_spend(con, rule, at)
     if last_hour < rule.spike_floor_usd or last_hour <= rule.spike_factor * median:
         return []
-    recent = con.execute(
-        "SELECT count(*) FROM alert_events WHERE rule_name = ? AND kind = 'spike' AND window_start > ? "
-        "AND window_start <= ?", [rule.name, at - SPIKE_COOLDOWN, at]).fetchone()[0]
+    recent = con.execute(store.query("alert_recent_spikes"),
+                         {"rule": rule.name, "since": at - SPIKE_COOLDOWN, "at": at}).fetchone()[0]
     if recent:
         return []
     hour = at.replace(minute=0, second=0, microsecond=0)
@@ -192,9 +191,7 @@ def detect_unpriced(con, rule: Rule, at: datetime) -> list[Event]:
 
 
 def detect_sync_stale(con, rule: Rule, at: datetime) -> list[Event]:
-    row = con.execute(
-        "SELECT COALESCE(last_ok_at, CASE WHEN lower(last_status) LIKE 'ok%' THEN last_run_at END), last_status, "
-        "last_detail FROM sync_state WHERE source = 'openai'").fetchone()
+    row = con.execute(store.query("alert_sync_last_ok")).fetchone()
     if row is None:
         return []  # never synced: nothing to be stale
     last_ok, status, detail = row
@@ -288,8 +285,7 @@ def _record(con, e: Event, at: datetime, due: datetime) -> None:
     })
     if e.deliver:
         for ch in e.channels:
-            con.execute("INSERT INTO alert_outbox (event_key, channel, next_attempt_at) VALUES (?, ?, ?) "
-                        "ON CONFLICT DO NOTHING", [e.key, ch, due])
+            con.execute(store.query("alert_outbox_insert"), {"key": e.key, "channel": ch, "due": due})
 
 
 def burn_down(con: duckdb.DuckDBPyConnection, rule: Rule, at: datetime | None = None) -> dict[str, Any]:

@@ -134,12 +134,11 @@ def deliver(con: duckdb.DuckDBPyConnection, cfg: Delivery, *, now: datetime | No
             status = "failed" if n >= cfg.max_attempts else "pending"
             counts["failed" if status == "failed" else "retrying"] += 1
             log.warning("alert %s to %s failed (try %d): %s", key, display_channel(channel), n, e)
-            con.execute("UPDATE alert_outbox SET attempts = ?, status = ?, last_error = ?, next_attempt_at = ? "
-                        "WHERE event_key = ? AND channel = ?", [n, status, str(e), now + backoff(n, cfg), key, channel])
+            con.execute(store.query("alert_outbox_retry"), {"attempts": n, "status": status, "error": str(e),
+                                                            "next": now + backoff(n, cfg), "key": key, "channel": channel})
         else:
             counts["sent"] += 1
-            con.execute("UPDATE alert_outbox SET attempts = attempts + 1, status = 'sent', sent_at = ?, "
-                        "last_error = NULL WHERE event_key = ? AND channel = ?", [utc_now(), key, channel])
+            con.execute(store.query("alert_outbox_sent"), {"sent_at": utc_now(), "key": key, "channel": channel})
     return counts
 
 
