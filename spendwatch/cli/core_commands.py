@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from spendwatch import exports, ingest, pricing, report
+from spendwatch import exports, ingest, pricing, report, store
 from spendwatch.cli import app
 from spendwatch.cli.common import ConfigOption, DbOption, open_store, settings_for
 from spendwatch.collectors import files
@@ -88,8 +88,7 @@ def quarantine_cmd(
 ) -> None:
     """List lines that could not be ingested, with their reason."""
     con = open_store(settings_for(db), read_only=True)
-    rows = fetch_dicts(con, "SELECT id, source, line_no, reason, raw, quarantined_at FROM quarantine "
-                            "ORDER BY id DESC LIMIT $n", {"n": limit})
+    rows = fetch_dicts(con, store.query("health_quarantine"), {"reason": None, "limit": limit, "offset": 0})
     total = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
     if format == "json":
         typer.echo(exports.to_json_text(rows))
@@ -175,9 +174,7 @@ def prices_cmd(
     """Show the price in force for a model (and where it came from), or the unpriced models."""
     con = open_store(settings_for(db, config))
     if unpriced:
-        rows = fetch_dicts(con, "SELECT r.model, count(*) AS requests, min(r.ts) AS first_seen, max(r.ts) AS last_seen "
-                                "FROM requests r JOIN model_map m USING (model) WHERE m.price_model IS NULL "
-                                "GROUP BY r.model ORDER BY requests DESC")
+        rows = fetch_dicts(con, store.query("prices_unpriced"))
         if format == "json":
             typer.echo(exports.to_json_text(rows))
         elif not rows:
@@ -188,9 +185,7 @@ def prices_cmd(
             typer.echo("price them with [[pricing.models]] in the TOML config (see README)", err=True)
         return
     if model is None:
-        rows = fetch_dicts(con, "SELECT model, input_per_mtok, cached_per_mtok, output_per_mtok, source FROM prices "
-                                "WHERE tier = 'standard' QUALIFY row_number() OVER "
-                                "(PARTITION BY model ORDER BY effective_from DESC) = 1 ORDER BY model")
+        rows = fetch_dicts(con, store.query("prices_current"))
         if format == "json":
             typer.echo(exports.to_json_text(rows))
             return
