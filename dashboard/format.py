@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from spendwatch.money import usd as money
 
-def money(value: Decimal | float | int | None) -> str:
-    if value is None:
-        return "—"
-    v = Decimal(str(value))
-    if v != 0 and abs(v) < Decimal("0.01"):
-        return f"${v:,.4f}"
-    return f"${v:,.2f}"
+__all__ = ["money", "money_columns", "percent"]
 
 
 def percent(value: Decimal | float | int | None, *, digits: int = 1) -> str:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from spendwatch import pricing, rollups, store
 from spendwatch.errors import SpendwatchError
+from spendwatch.money import usd_exact
 from spendwatch.report import DIMENSIONS as REPORT_DIMENSIONS
 from spendwatch.report import TIME_DIMENSIONS
 
@@ -274,17 +275,6 @@ def requests(con: duckdb.DuckDBPyConnection, f: Filters, *, group: dict[str, Any
     return pd.DataFrame(rows, columns=cols)
 
 
-def usd_text(d: Decimal | None) -> str:
-    """Exact dollars for a formula: at least two decimals, no rounding ('$2.50', '$0.075')."""
-    if d is None:
-        return "—"
-    d = Decimal(d)
-    text = f"{d:,.2f}"
-    if d != Decimal(text.replace(",", "")):
-        text = f"{d.normalize():,f}"
-    return "$" + text
-
-
 def explain(con: duckdb.DuckDBPyConnection, request_id: str) -> dict[str, Any] | None:
     """Why one request costs what it does: tokens by kind, the price row in force (its source and
     validity), and the DESIGN.md formula with the request's numbers. None if there is no such request."""
@@ -333,8 +323,8 @@ def explain(con: duckdb.DuckDBPyConnection, request_id: str) -> dict[str, Any] |
                                   output_rate=r["output_rate"])
     out["recomputed_usd"] = recomputed
     out["formula"] = (
-        f"({r['input_tokens']:,} − {r['cached_tokens']:,}) × {usd_text(r['input_rate'])}/1M"
-        f" + {r['cached_tokens']:,} × {usd_text(r['cached_rate'])}/1M"
-        f" + {r['output_tokens']:,} × {usd_text(r['output_rate'])}/1M = {usd_text(recomputed)}"
+        f"({r['input_tokens']:,} − {r['cached_tokens']:,}) × {usd_exact(r['input_rate'])}/1M"
+        f" + {r['cached_tokens']:,} × {usd_exact(r['cached_rate'])}/1M"
+        f" + {r['output_tokens']:,} × {usd_exact(r['output_rate'])}/1M = {usd_exact(recomputed)}"
     )
     return out

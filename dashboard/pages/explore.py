@@ -3,7 +3,8 @@ import streamlit as st
 
 from spendwatch.dashboard import charts, data, sidebar
 from spendwatch.dashboard.format import money, money_columns, percent
-from spendwatch.explore import DIMENSIONS, GRAINS, METRICS, group_label, usd_text
+from spendwatch.explore import DIMENSIONS, GRAINS, METRICS, group_label
+from spendwatch.money import usd_exact
 
 NONE = "(none)"
 LABELS = {"feature": "Feature", "model": "Model", "project": "Project", "user": "User", "api_key": "API key",
@@ -73,7 +74,7 @@ else:
     right.markdown(
         f"**Price row**: `{p['price_model']}` ({p['resolution']}), tier **{p['tier']}**, in force "
         f"{p['valid_from']:%Y-%m-%d} – {p['valid_to']:%Y-%m-%d}  \n"
-        f"input {usd_text(p['input_per_mtok'])} · cached {usd_text(p['cached_per_mtok'])} · "
-        f"output {usd_text(p['output_per_mtok'])} per 1M tokens  \n**Source**: {p['source']}")
+        f"input {usd_exact(p['input_per_mtok'])} · cached {usd_exact(p['cached_per_mtok'])} · "
+        f"output {usd_exact(p['output_per_mtok'])} per 1M tokens  \n**Source**: {p['source']}")
     right.code(e["formula"], language=None)
     right.metric("Cost of this request", money(e["cost_usd"]))

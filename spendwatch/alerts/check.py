@@ -20,6 +20,7 @@ import duckdb
 from spendwatch import forecast, store
 from spendwatch.alerts.rules import WEEKDAYS, Rule, all_rules
 from spendwatch.analytics import utc_now
+from spendwatch.money import usd as money
 from spendwatch.report import render_scoped
 
 log = logging.getLogger("spendwatch.alerts")
@@ -97,10 +98,6 @@ def month_forecast(con: duckdb.DuckDBPyConnection, rule: Rule, at: datetime) -> 
 
 
 # -- detection -----------------------------------------------------------------------------------
-
-def money(v: Decimal) -> str:
-    return f"${v.quantize(Decimal('0.01')):,}"
-
 
 def _drivers(feats: list[dict[str, Any]]) -> str:
     return ", ".join(f"{f['feature']} {money(f['spend_usd'])}" for f in feats) or "none"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import sys
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Annotated
 
 import typer
@@ -15,6 +14,7 @@ from rich.table import Table
 from spendwatch import exports, reconcile
 from spendwatch.cli import app
 from spendwatch.cli.common import ConfigOption, DbOption, open_store, settings_for
+from spendwatch.money import usd
 
 sync_app = typer.Typer(
     help="Import usage and billed costs from a provider's organization API.", no_args_is_help=True
@@ -144,10 +144,6 @@ def reconcile_cmd(
         _print_table(rows, cols)
 
 
-def _money(v: Decimal | None) -> str:
-    return "—" if v is None else f"${v:,.2f}"
-
-
 def _count(v: int | None) -> str:
     return "—" if v is None else f"{v:,}"
 
@@ -170,11 +166,11 @@ def _print_table(rows: list[dict], cols: list[str]) -> None:
     for i, c in enumerate(cols):
         t.add_column(c, footer="total" if i == 0 else "", no_wrap=True)
     t.add_column("logged req", justify="right", footer=_count(tot["logged_requests"]))
-    t.add_column("logged", justify="right", footer=_money(tot["logged_cost_usd"]), no_wrap=True)
+    t.add_column("logged", justify="right", footer=usd(tot["logged_cost_usd"]), no_wrap=True)
     t.add_column("usage req", justify="right", footer=_count(tot["usage_requests"]))
-    t.add_column("usage", justify="right", footer=_money(tot["usage_cost_usd"]), no_wrap=True)
-    t.add_column("billed", justify="right", footer=_money(tot["billed_usd"]), no_wrap=True)
-    t.add_column("drift", justify="right", footer=_money(tot["drift_usd"]), no_wrap=True)
+    t.add_column("usage", justify="right", footer=usd(tot["usage_cost_usd"]), no_wrap=True)
+    t.add_column("billed", justify="right", footer=usd(tot["billed_usd"]), no_wrap=True)
+    t.add_column("drift", justify="right", footer=usd(tot["drift_usd"]), no_wrap=True)
     pct = tot["drift_pct"]
     t.add_column("drift %", justify="right", footer="" if pct is None else f"{pct}%", no_wrap=True)
     t.add_column("note", justify="right")
@@ -185,11 +181,11 @@ def _print_table(rows: list[dict], cols: list[str]) -> None:
         t.add_row(
             *[str(r[c]) if r[c] is not None else "—" for c in cols],
             _count(r["logged_requests"]),
-            _money(r["logged_cost_usd"]),
+            usd(r["logged_cost_usd"]),
             _count(r["usage_requests"]),
-            _money(r["usage_cost_usd"]),
-            _money(r["billed_usd"]),
-            _money(r["drift_usd"]),
+            usd(r["usage_cost_usd"]),
+            usd(r["billed_usd"]),
+            usd(r["drift_usd"]),
             "—" if r["drift_pct"] is None else f"{r['drift_pct']} %",
             (f"[{len(notes)}]" if r["reason"] != "matches" else "ok") if r["reason"] else "",
         )
