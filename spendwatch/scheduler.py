@@ -22,7 +22,12 @@ JobSpec = tuple[str, Callable[[], Any], float]
 JobFactory = Callable[[Settings, duckdb.DuckDBPyConnection], JobSpec | None]
 JOB_FACTORIES: list[JobFactory] = []
 # Modules whose import registers job factories (a feature adds its module name here).
-JOB_MODULES: list[str] = ["spendwatch.alerts.job", "spendwatch.collectors.spool", "spendwatch.sync_openai"]
+JOB_MODULES: list[str] = [
+    "spendwatch.alerts.job",
+    "spendwatch.collectors.spool",
+    "spendwatch.rollups_job",
+    "spendwatch.sync_openai",
+]
 
 
 def job_factory(func: JobFactory) -> JobFactory:
