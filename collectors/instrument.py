@@ -13,18 +13,24 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from spendwatch.collectors.spool import SpoolWriter
 from spendwatch.config import get_settings
 
 log = logging.getLogger("spendwatch.instrument")
-_tags: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("spendwatch_tags", default=None)
+_tags: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar(
+    "spendwatch_tags", default=None
+)
 _writers: dict[Path, SpoolWriter] = {}
-# Per call: how many HTTP attempts the SDK made (its retries) and the last response's headers.
-_call: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("spendwatch_call", default=None)
+# Per call: [HTTP attempts the SDK made (its retries), the last response's headers].
+_call: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
+    "spendwatch_call", default=None
+)
 RATE_HEADERS = {
     "ratelimit_limit_requests": "x-ratelimit-limit-requests",
     "ratelimit_limit_tokens": "x-ratelimit-limit-tokens",
@@ -34,10 +40,11 @@ RATE_HEADERS = {
 
 
 def _note_response(response: Any) -> None:
+    """httpx response hook: one more HTTP attempt (the SDK's retries); keep the headers (read later)."""
     state = _call.get()
     if state is not None:
-        state["attempts"] += 1
-        state["headers"] = {k: response.headers.get(h) for k, h in RATE_HEADERS.items() if response.headers.get(h)}
+        state[0] += 1
+        state[1] = response.headers
 
 
 async def _note_response_async(response: Any) -> None:
@@ -51,10 +58,15 @@ def _hook_http_client(client: Any, is_async: bool) -> None:
         if hook not in hooks["response"]:
             hooks["response"] = [*hooks["response"], hook]
             client._client.event_hooks = hooks
+
+
 _warned = False
 
-ENDPOINTS = (("chat", "completions", "chat.completions"), ("responses", None, "responses"),
-             ("embeddings", None, "embeddings"))
+ENDPOINTS = (
+    ("chat", "completions", "chat.completions"),
+    ("responses", None, "responses"),
+    ("embeddings", None, "embeddings"),
+)
 
 
 _ALIASES = {"project": "project_id", "user": "user_id", "api_key": "api_key_id"}
@@ -89,10 +101,9 @@ def tagged(**tags: Any):
 
 
 def flush() -> None:
-    """Write out queued records now (they are also flushed at exit)."""
+    """Write out queued records now and finish the open segments (they are also flushed at exit)."""
     for w in list(_writers.values()):
-        w.close()
-    _writers.clear()
+        w.flush()
 
 
 def _writer(spool_dir: Path | None, *, sync: bool = False) -> SpoolWriter:
@@ -103,13 +114,23 @@ def _writer(spool_dir: Path | None, *, sync: bool = False) -> SpoolWriter:
     return _writers[d]
 
 
-def instrument(client: Any, *, feature: str | None = None, project: str | None = None, user: str | None = None,
-               tags: dict[str, Any] | None = None, spool_dir: Path | str | None = None, sync: bool = False) -> Any:
+def instrument(
+    client: Any,
+    *,
+    feature: str | None = None,
+    project: str | None = None,
+    user: str | None = None,
+    tags: dict[str, Any] | None = None,
+    spool_dir: Path | str | None = None,
+    sync: bool = False,
+) -> Any:
     """Instrument this client instance (not the openai module) and return it.
 
     ``sync=True`` fsyncs every record (nothing lost if the process is killed, at a cost per call).
     """
-    defaults = _canonical({**(tags or {}), "feature": feature, "project_id": project, "user_id": user})
+    defaults = _canonical(
+        {**(tags or {}), "feature": feature, "project_id": project, "user_id": user}
+    )
     writer = _writer(Path(spool_dir) if spool_dir else None, sync=sync)
     is_async = type(client).__name__.startswith("Async")
     _hook_http_client(client, is_async)
@@ -120,7 +141,9 @@ def instrument(client: Any, *, feature: str | None = None, project: str | None =
         original = resource.create
         if getattr(original, "_spendwatch", False):
             continue
-        wrapper = (_async_wrapper if is_async else _sync_wrapper)(original, endpoint, defaults, writer)
+        wrapper = (_async_wrapper if is_async else _sync_wrapper)(
+            original, endpoint, defaults, writer
+        )
         wrapper._spendwatch = True
         resource.create = wrapper
         # with_raw_response captures `create` when first built: rebuild it around the wrapper
@@ -128,20 +151,61 @@ def instrument(client: Any, *, feature: str | None = None, project: str | None =
     return client
 
 
-def _record(endpoint: str, defaults: dict, *, started: float, response: Any = None, usage: Any = None,
-            error: BaseException | None = None, ttft: float | None = None, status: str | None = None,
-            model: str | None = None, request_id: str | None = None, service_tier: str | None = None):
-    """Capture what must be read now (time, tags) and return a builder the writer thread runs."""
-    ended, now, tags, call = time.perf_counter(), datetime.now(UTC), _tags.get() or {}, dict(_call.get() or {})
-    return functools.partial(_build, endpoint, defaults, tags, call, started, ended, now, response, usage, error,
-                             ttft, status, model, request_id, service_tier)
+def _iso(wall: float) -> str:
+    """``2026-11-25T09:12:27.512Z`` (what ``datetime.isoformat(timespec="milliseconds")`` gives), cached per second."""
+    us = round(wall * 1_000_000)
+    sec, us = divmod(us, 1_000_000)
+    if _iso_cache[0] != sec:
+        _iso_cache[:] = [sec, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))]
+    return f"{_iso_cache[1]}.{us // 1000:03d}Z"
 
 
-def _build(endpoint, defaults, tags, call, started, ended, now, response, usage, error, ttft, status, model,
-           request_id, service_tier) -> dict:
-    ctx = {**defaults, **tags}
+_iso_cache: list[Any] = [None, ""]
+
+
+def _ratelimit(headers: Any) -> dict[str, int]:
+    """The x-ratelimit-* headers of the call's last HTTP response, as numbers."""
+    out: dict[str, int] = {}
+    raw = getattr(headers, "raw", None)  # httpx: [(name, value)] as bytes, one pass
+    if isinstance(raw, list):
+        for k, v in raw:
+            name = _RATE_RAW.get(k.lower())
+            if name is not None and v.isdigit():
+                out[name] = int(v)
+        return out
+    for h, name in _RATE_NAMES.items():
+        v = headers.get(h)
+        if v and v.isdigit():
+            out[name] = int(v)
+    return out
+
+
+_RATE_NAMES = {h: k.removeprefix("ratelimit_") for k, h in RATE_HEADERS.items()}
+_RATE_RAW = {h.encode(): name for h, name in _RATE_NAMES.items()}
+
+
+def _build(
+    endpoint: str,
+    defaults: dict,
+    tags: dict | None,
+    call: list,
+    started: float,
+    ended: float,
+    wall: float,
+    response: Any = None,
+    *,
+    usage: Any = None,
+    error: tuple | None = None,
+    ttft: float | None = None,
+    status: str | None = None,
+    model: str | None = None,
+    request_id: str | None = None,
+    service_tier: str | None = None,
+) -> dict:
+    """The record, built on the writer thread from what the caller captured (references and clocks)."""
+    ctx = {**defaults, **tags} if tags else dict(defaults)
     rec: dict[str, Any] = {
-        "ts": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "ts": _iso(wall),
         "endpoint": endpoint,
         "latency_ms": round((ended - started) * 1000, 3),
         "status": status or ("ok" if error is None else "error"),
@@ -159,36 +223,32 @@ def _build(endpoint, defaults, tags, call, started, ended, now, response, usage,
     else:
         rec["request_id"], rec["model"], rec["service_tier"] = request_id, model, service_tier
     if usage is not None:
-        rec["usage"] = usage.model_dump(exclude_none=True) if hasattr(usage, "model_dump") else usage
+        rec["usage"] = usage  # pydantic model: the spool encoder writes it without None fields
     if ttft is not None:
         rec["ttft_ms"] = round(ttft * 1000, 3)
-    if call.get("attempts", 0) > 1:
-        rec["retries"] = call["attempts"] - 1
-    if call.get("headers"):
-        rec["ratelimit"] = {k.removeprefix("ratelimit_"): int(v) for k, v in call["headers"].items() if v.isdigit()}
+    attempts, headers = call
+    if attempts > 1:
+        rec["retries"] = attempts - 1
+    if headers is not None:
+        ratelimit = _ratelimit(headers)
+        if ratelimit:
+            rec["ratelimit"] = ratelimit
     if error is not None:
-        rec["error_type"] = type(error).__name__
-        rec["http_status"] = getattr(error, "status_code", None)
-        rec["request_id"] = rec.get("request_id") or getattr(error, "request_id", None)
+        rec["error_type"], rec["http_status"], err_request_id = error
+        rec["request_id"] = rec.get("request_id") or err_request_id
     return {k: v for k, v in rec.items() if v is not None}
 
 
-def _parsed(result: Any) -> Any:
-    """The response object, also when the caller asked for the raw response (with_raw_response)."""
-    if hasattr(result, "http_response") and hasattr(result, "parse"):
-        return result.parse()
-    return result
+def _error(e: BaseException) -> tuple:
+    """What a failure tells (class, HTTP status, request id), without keeping the exception alive."""
+    return type(e).__name__, getattr(e, "status_code", None), getattr(e, "request_id", None)
 
 
-def _safe_put(writer: SpoolWriter, build) -> None:
-    """Hand the record builder to the writer thread: the caller pays only for a queue put."""
+def _warn_once() -> None:
     global _warned
-    try:
-        writer.put(build)
-    except Exception:  # never break the app; say it once
-        if not _warned:
-            log.exception("spendwatch could not record a request (further failures are silent)")
-            _warned = True
+    if not _warned:
+        _warned = True
+        log.exception("spendwatch could not record a request (further failures are silent)")
 
 
 def _prepare_stream(endpoint: str, kwargs: dict) -> bool:
@@ -203,48 +263,138 @@ def _prepare_stream(endpoint: str, kwargs: dict) -> bool:
     return True
 
 
+# The hot path (one call): two clock reads, a context-variable set and reset, and an append of a
+# builder to the writer's queue. Reading the response, usage, headers and tags into a record, and
+# encoding it, happen on the writer thread, in batches (see spool.SpoolWriter).
+
+
 def _sync_wrapper(original, endpoint: str, defaults: dict, writer: SpoolWriter):
+    put, perf, wall, call_var, tags_var = writer.put, time.perf_counter, time.time, _call, _tags
+
     @functools.wraps(original)
     def create(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        hide = _prepare_stream(endpoint, kwargs)
-        _call.set({"attempts": 0, "headers": None})
+        started = perf()
+        stream = kwargs.get("stream")
+        hide = _prepare_stream(endpoint, kwargs) if stream else False
+        call = [0, None]  # filled by the httpx hook: attempts, last headers
+        token = call_var.set(call)
         try:
             result = original(*args, **kwargs)
         except BaseException as e:
-            _safe_put(writer, _record(endpoint, defaults, started=started, error=e, model=kwargs.get("model")))
+            _put_error(put, endpoint, defaults, call, started, e, kwargs.get("model"))
             raise
-        if kwargs.get("stream"):
-            return _SyncStream(result, endpoint, defaults, writer, started, hide, kwargs.get("model"))
-        _safe_put(writer, _record(endpoint, defaults, started=started, response=_parsed(result)))
+        finally:
+            call_var.reset(token)
+        try:
+            if stream:
+                return _SyncStream(
+                    result, endpoint, defaults, put, started, hide, kwargs.get("model"), call
+                )
+            response = result if isinstance(result, BaseModel) else _parsed(result)
+            put(
+                partial(
+                    _build,
+                    endpoint,
+                    defaults,
+                    tags_var.get(),
+                    call,
+                    started,
+                    perf(),
+                    wall(),
+                    response,
+                )
+            )
+        except Exception:
+            _warn_once()
         return result
 
     return create
 
 
 def _async_wrapper(original, endpoint: str, defaults: dict, writer: SpoolWriter):
+    put, perf, wall, call_var, tags_var = writer.put, time.perf_counter, time.time, _call, _tags
+
     @functools.wraps(original)
     async def create(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        hide = _prepare_stream(endpoint, kwargs)
-        _call.set({"attempts": 0, "headers": None})
+        started = perf()
+        stream = kwargs.get("stream")
+        hide = _prepare_stream(endpoint, kwargs) if stream else False
+        call = [0, None]
+        token = call_var.set(call)
         try:
             result = await original(*args, **kwargs)
         except BaseException as e:
-            _safe_put(writer, _record(endpoint, defaults, started=started, error=e, model=kwargs.get("model")))
+            _put_error(put, endpoint, defaults, call, started, e, kwargs.get("model"))
             raise
-        if kwargs.get("stream"):
-            return _AsyncStream(result, endpoint, defaults, writer, started, hide, kwargs.get("model"))
-        _safe_put(writer, _record(endpoint, defaults, started=started, response=_parsed(result)))
+        finally:
+            call_var.reset(token)
+        try:
+            if stream:
+                return _AsyncStream(
+                    result, endpoint, defaults, put, started, hide, kwargs.get("model"), call
+                )
+            response = result if isinstance(result, BaseModel) else _parsed(result)
+            put(
+                partial(
+                    _build,
+                    endpoint,
+                    defaults,
+                    tags_var.get(),
+                    call,
+                    started,
+                    perf(),
+                    wall(),
+                    response,
+                )
+            )
+        except Exception:
+            _warn_once()
         return result
 
     return create
 
 
+def _put_error(
+    put,
+    endpoint: str,
+    defaults: dict,
+    call: list,
+    started: float,
+    e: BaseException,
+    model: str | None,
+) -> None:
+    try:
+        ended, wall = time.perf_counter(), time.time()
+        put(
+            partial(
+                _build,
+                endpoint,
+                defaults,
+                _tags.get(),
+                call,
+                started,
+                ended,
+                wall,
+                error=_error(e),
+                model=model,
+            )
+        )
+    except Exception:
+        _warn_once()
+
+
+def _parsed(result: Any) -> Any:
+    """The response object, also when the caller asked for the raw response (with_raw_response)."""
+    if hasattr(result, "http_response") and hasattr(result, "parse"):
+        return result.parse()
+    return result
+
+
 class _StreamState:
-    def __init__(self, endpoint, defaults, writer, started, hide, model):
-        self.endpoint, self.defaults, self.writer, self.started = endpoint, defaults, writer, started
-        self.hide, self.model = hide, model
+    def __init__(self, endpoint, defaults, put, started, hide, model, call):
+        self.endpoint, self.defaults, self.put, self.started = endpoint, defaults, put, started
+        self.hide, self.model, self.call = hide, model, call
+        self.tags = _tags.get()  # the tags in force where the stream was opened
         self.first: float | None = None
         self.usage = self.request_id = self.service_tier = None
         self.done = False
@@ -269,9 +419,29 @@ class _StreamState:
         if self.done:
             return
         self.done = True
-        _safe_put(self.writer, _record(
-            self.endpoint, self.defaults, started=self.started, usage=self.usage, ttft=self.first, status=status,
-            error=error, model=self.model, request_id=self.request_id, service_tier=self.service_tier))
+        try:
+            ended, wall = time.perf_counter(), time.time()
+            self.put(
+                partial(
+                    _build,
+                    self.endpoint,
+                    self.defaults,
+                    self.tags,
+                    self.call,
+                    self.started,
+                    ended,
+                    wall,
+                    usage=self.usage,
+                    error=None if error is None else _error(error),
+                    ttft=self.first,
+                    status=status,
+                    model=self.model,
+                    request_id=self.request_id,
+                    service_tier=self.service_tier,
+                )
+            )
+        except Exception:
+            _warn_once()
 
 
 class _SyncStream:

@@ -1,19 +1,22 @@
 """The spool: how processes other than `spendwatch serve` hand records to the one writer.
 
 Each process appends JSON lines to its own open segment (``*.jsonl.part``) from a background
-thread; about once a second the segment is closed and renamed to ``*.jsonl`` (finished). The
-drain ingests finished segments in one transaction each, recording the segment in the ingest log
-in that same transaction, and then deletes the file: a crash between the two neither loses nor
-doubles a segment (the next drain sees the log entry and only deletes).
+thread that wakes every ``FLUSH_SECONDS`` and writes what was queued in one batch; about once a
+second the segment is closed and renamed to ``*.jsonl`` (finished). A killed process loses at most
+what is queued plus its open segment: about one second of records (``sync=True`` loses none: each
+record is written and fsynced on the caller's thread before the call returns). The drain ingests
+finished segments in one transaction each, recording the segment in the ingest log in that same
+transaction, and then deletes the file: a crash between the two neither loses nor doubles a
+segment (the next drain sees the log entry and only deletes).
 """
 
 from __future__ import annotations
 
 import atexit
+import collections
 import json
 import logging
 import os
-import queue
 import socket
 import threading
 import time
@@ -26,69 +29,170 @@ import duckdb
 from spendwatch.ingest import IngestResult, ingest_lines
 from spendwatch.scheduler import job_factory
 
+try:  # pydantic-core (always there with openai / pydantic-settings) encodes records in Rust
+    from pydantic_core import to_json as _to_json
+except ImportError:  # pragma: no cover
+    _to_json = None
+
 log = logging.getLogger("spendwatch.spool")
 ROTATE_SECONDS = 1.0
+# The writer wakes this often and writes what was queued in one batch; the caller never waits.
+FLUSH_SECONDS = 0.1
 QUEUE_MAX = 100_000
+CHUNK = 64  # records encoded between writes (each write lets other threads have the GIL)
+
+
+def _default(obj: Any) -> Any:
+    dump = getattr(obj, "model_dump", None)
+    return dump(exclude_none=True) if dump is not None else str(obj)
+
+
+def encode(record: dict[str, Any]) -> bytes:
+    """One JSON line (no newline). Pydantic models inside are written without their None fields."""
+    if _to_json is not None:
+        try:
+            return _to_json(record, exclude_none=True, fallback=str)
+        except Exception:  # noqa: S110 - fall back to the stdlib encoder below
+            pass
+    return json.dumps(record, default=_default, ensure_ascii=False).encode()
 
 
 class SpoolWriter:
-    """Never blocks the caller: records go into a bounded queue; a daemon thread writes them."""
+    """Never blocks the caller: records go into a bounded queue; a daemon thread writes them in batches.
+
+    ``put`` takes a record (a dict) or a callable that builds one; builders run on the writer
+    thread, off the caller's path. With ``sync=True`` the record is written and fsynced before
+    ``put`` returns (nothing is lost if the process is killed, at the cost of a disk write per call).
+    """
 
     def __init__(self, directory: Path, *, sync: bool = False) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.sync = sync
-        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=QUEUE_MAX)
-        self._seq = 0
         self.dropped = 0
+        self._items: collections.deque[Any] = collections.deque()
+        self._lock = threading.Lock()  # guards the open segment (writer thread, flush, sync puts)
+        self._wake = threading.Event()
+        self._closing = False
+        self._fh: Any = None
+        self._name = ""
+        self._opened = 0.0
+        self._seq = 0
+        self._warned = False
         self._thread = threading.Thread(target=self._run, name="spendwatch-spool", daemon=True)
         self._thread.start()
         atexit.register(self.close)
 
     def put(self, record: dict[str, Any] | Callable[[], dict[str, Any]]) -> None:
         """A record, or a callable that builds it (run on the writer thread, off the caller's path)."""
-        try:
-            self._queue.put_nowait(record)
-        except queue.Full:
+        if self.sync or self._closing:  # after close (at exit) nothing would write it later
+            self._write_now(record)
+        elif len(self._items) < QUEUE_MAX:
+            # deque.append is atomic: no lock and no wake-up on the caller's path
+            self._items.append(record)
+        else:
             self.dropped += 1  # never block the app; counted
 
+    def flush(self) -> None:
+        """Write what is queued now and finish the open segment (the writer keeps running)."""
+        try:
+            with self._lock:
+                self._write_queued()
+                self._rotate()
+        except Exception:
+            self._warn("spool flush failed")
+
     def close(self, timeout: float = 5.0) -> None:
-        """Flush what is queued and finish the open segment (runs at exit)."""
+        """Flush what is queued and finish the open segment; the writer stops (runs at exit)."""
+        self._closing = True
+        self._wake.set()
         if self._thread.is_alive():
-            self._queue.put(None)
             self._thread.join(timeout)
+        if self._lock.acquire(timeout=timeout):  # whatever came in after the thread's last batch
+            try:
+                self._write_queued()
+                self._rotate()
+            except Exception:
+                self._warn("spool flush failed")
+            finally:
+                self._lock.release()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(FLUSH_SECONDS)
+            closing = self._closing
+            try:
+                with self._lock:
+                    self._write_queued()
+                    if self._fh is not None and (
+                        closing or time.monotonic() - self._opened >= ROTATE_SECONDS
+                    ):
+                        self._rotate()
+            except Exception:  # the writer must survive anything (e.g. the directory removed)
+                self._warn("spool write failed")
+            if closing:
+                return
+
+    def _warn(self, msg: str) -> None:
+        if not self._warned:
+            self._warned = True
+            log.exception(msg + " (further failures are silent)")
 
     def _segment_name(self) -> str:
         self._seq += 1
-        return f"{socket.gethostname()}-{os.getpid()}-{int(time.time() * 1000)}-{self._seq:06d}.jsonl"
+        return (
+            f"{socket.gethostname()}-{os.getpid()}-{int(time.time() * 1000)}-{self._seq:06d}.jsonl"
+        )
 
-    def _run(self) -> None:
-        fh, name, opened = None, "", 0.0
-        while True:
+    def _open(self) -> Any:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._name, self._opened = self._segment_name(), time.monotonic()
+        self._fh = open(self.directory / (self._name + ".part"), "ab")  # noqa: SIM115
+        return self._fh
+
+    def _rotate(self) -> None:
+        """Close the open segment and rename it into place (finished). Lock held."""
+        fh, self._fh = self._fh, None
+        if fh is not None:
+            fh.close()
+            os.replace(self.directory / (self._name + ".part"), self.directory / self._name)
+
+    def _lines(self, n: int) -> list[bytes]:
+        out: list[bytes] = []
+        popleft = self._items.popleft
+        for _ in range(n):
+            rec = popleft()
             try:
-                rec = self._queue.get(timeout=0.2)
-            except queue.Empty:
-                rec = ...
-            if fh is not None and (rec is None or time.monotonic() - opened >= ROTATE_SECONDS):
-                fh.close()
-                os.replace(self.directory / (name + ".part"), self.directory / name)
-                fh = None
-            if rec is None:
-                return
-            if rec is ...:
-                continue
-            if fh is None:
-                name, opened = self._segment_name(), time.monotonic()
-                fh = open(self.directory / (name + ".part"), "a", encoding="utf-8")  # noqa: SIM115
-            try:
-                if callable(rec):
-                    rec = rec()
-                fh.write(json.dumps(rec, default=str) + "\n")
-                fh.flush()
-                if self.sync:
-                    os.fsync(fh.fileno())
-            except Exception:  # recording must never break the app
-                log.exception("spool write failed")
+                out.append(encode(rec() if callable(rec) else rec))
+            except Exception:  # one bad record must not cost the others (or the app)
+                self._warn("spool could not encode a record")
+        return out
+
+    def _write_queued(self) -> None:
+        """Write every record queued so far in batches, then flush to the OS. Lock held."""
+        n = len(self._items)
+        if not n:
+            return
+        fh = self._fh or self._open()
+        while n > 0:
+            lines = self._lines(min(n, CHUNK))
+            n -= CHUNK
+            if lines:
+                fh.write(b"\n".join(lines) + b"\n")
+        fh.flush()
+        if self.sync:
+            os.fsync(fh.fileno())
+
+    def _write_now(self, record: Any) -> None:
+        """sync mode: this record (and anything queued before it) is on disk when this returns."""
+        try:
+            with self._lock:
+                self._items.append(record)
+                self._write_queued()
+                if self._closing or time.monotonic() - self._opened >= ROTATE_SECONDS:
+                    self._rotate()
+        except Exception:
+            self._warn("spool write failed")
 
 
 def finished_segments(directory: Path) -> list[Path]:
@@ -100,10 +204,14 @@ def drain(con: duckdb.DuckDBPyConnection, directory: Path) -> IngestResult:
     total = IngestResult("spool")
     for seg in finished_segments(directory):
         key = f"spool:{seg.name}"
-        done = con.execute("SELECT count(*) FROM ingest_log WHERE kind = 'spool' AND unit_key = ?", [key]).fetchall()
+        done = con.execute(
+            "SELECT count(*) FROM ingest_log WHERE kind = 'spool' AND unit_key = ?", [key]
+        ).fetchall()
         if not done[0][0]:
             lines = seg.read_text(encoding="utf-8", errors="replace").splitlines()
-            total = total + ingest_lines(con, lines, source=f"spool:{seg.name}", kind="spool", unit_key=key)
+            total = total + ingest_lines(
+                con, lines, source=f"spool:{seg.name}", kind="spool", unit_key=key
+            )
         seg.unlink(missing_ok=True)
     return total
 

@@ -11,8 +11,12 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 FIX = Path(__file__).resolve().parent / "fixtures"
-RATE_HEADERS = {"x-ratelimit-limit-requests": "500", "x-ratelimit-remaining-requests": "499",
-                "x-ratelimit-limit-tokens": "30000", "x-ratelimit-remaining-tokens": "29000"}
+RATE_HEADERS = {
+    "x-ratelimit-limit-requests": "500",
+    "x-ratelimit-remaining-requests": "499",
+    "x-ratelimit-limit-tokens": "30000",
+    "x-ratelimit-remaining-tokens": "29000",
+}
 
 
 def sse_events(include_usage: bool) -> bytes:
@@ -20,7 +24,7 @@ def sse_events(include_usage: bool) -> bytes:
     blocks = [b for b in (FIX / "chat_stream.sse").read_text().split("\n\n") if b.strip()]
     out = []
     for b in blocks:
-        payload = b[len("data: "):]
+        payload = b[len("data: ") :]
         if payload != "[DONE]" and json.loads(payload)["usage"] is not None and not include_usage:
             continue
         out.append(b + "\n\n")
@@ -45,16 +49,22 @@ class Handler(BaseHTTPRequestHandler):
     counter = 0
     lock = threading.Lock()
     # Organization Usage/Costs API (GET /v1/organization/...), keyed by the path after /organization/:
-    admin_pages: dict[str, list[dict]] = {}    # recorded pages served in order, chained by their next_page
-    admin_buckets: dict[str, list[dict]] = {}  # buckets filtered by start_time/end_time, `admin_per_page` a page
+    admin_pages: dict[
+        str, list[dict]
+    ] = {}  # recorded pages served in order, chained by their next_page
+    admin_buckets: dict[
+        str, list[dict]
+    ] = {}  # buckets filtered by start_time/end_time, `admin_per_page` a page
     admin_per_page = 1
-    admin_failures: list[dict] = []            # {"path", "page" (token or None: any), "status", "times", ...}
-    admin_key: str | None = None               # when set, any other bearer token gets a 401
+    admin_failures: list[dict] = []  # {"path", "page" (token or None: any), "status", "times", ...}
+    admin_key: str | None = None  # when set, any other bearer token gets a 401
 
     def log_message(self, *a):  # quiet
         pass
 
-    def _send(self, code: int, body: bytes, ctype: str = "application/json", extra: dict | None = None) -> None:
+    def _send(
+        self, code: int, body: bytes, ctype: str = "application/json", extra: dict | None = None
+    ) -> None:
         self.send_response(code)
         self.send_header("content-type", ctype)
         self.send_header("x-request-id", "req_test")
@@ -75,7 +85,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(500, (FIX / "error_500.json").read_bytes())
         if model == "429-once" and Handler.fail_next.get("429", 0) > 0:
             Handler.fail_next["429"] -= 1
-            return self._send(429, (FIX / "error_429.json").read_bytes(), extra={"retry-after": "0"})
+            return self._send(
+                429, (FIX / "error_429.json").read_bytes(), extra={"retry-after": "0"}
+            )
         if self.path.endswith("/chat/completions"):
             if body.get("stream"):
                 inc = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -91,8 +103,10 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, (FIX / "responses_reasoning_cached.json").read_bytes())
         if self.path.endswith("/embeddings"):
             return self._send(200, (FIX / "embeddings.json").read_bytes())
-        self._send(404, b'{"error": {"message": "not found", "type": "invalid_request_error", "param": null, "code": null}}')
-
+        self._send(
+            404,
+            b'{"error": {"message": "not found", "type": "invalid_request_error", "param": null, "code": null}}',
+        )
 
     def do_GET(self) -> None:  # noqa: N802
         url = urlsplit(self.path)
@@ -101,17 +115,34 @@ class Handler(BaseHTTPRequestHandler):
         query = {k.removesuffix("[]"): v for k, v in query.items()}
         with Handler.lock:
             if len(Handler.calls) < 1000:
-                Handler.calls.append({"method": "GET", "path": url.path, "url": self.path, "query": query,
-                                      "body": None, "headers": dict(self.headers)})
+                Handler.calls.append(
+                    {
+                        "method": "GET",
+                        "path": url.path,
+                        "url": self.path,
+                        "query": query,
+                        "body": None,
+                        "headers": dict(self.headers),
+                    }
+                )
         if "/organization/" not in url.path:
-            return self._send(404, b'{"error": {"message": "not found", "type": "invalid_request_error", '
-                                   b'"param": null, "code": null}}')
+            return self._send(
+                404,
+                b'{"error": {"message": "not found", "type": "invalid_request_error", '
+                b'"param": null, "code": null}}',
+            )
         name = url.path.split("/organization/", 1)[1]
         auth = self.headers.get("authorization", "")
         if Handler.admin_key is not None and auth != f"Bearer {Handler.admin_key}":
-            body = {"error": {"message": "Incorrect API key provided: sk-proj-****abcd. You can find your API key "
-                                         "at https://platform.openai.com/account/api-keys.",
-                              "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}}
+            body = {
+                "error": {
+                    "message": "Incorrect API key provided: sk-proj-****abcd. You can find your API key "
+                    "at https://platform.openai.com/account/api-keys.",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "invalid_api_key",
+                }
+            }
             return self._send(401, json.dumps(body).encode())
         token = (query.get("page") or [None])[0]
         with Handler.lock:
@@ -127,21 +158,41 @@ class Handler(BaseHTTPRequestHandler):
             for prev, page in zip(pages, pages[1:], strict=False):
                 if prev.get("next_page") == token:
                     return self._send(200, json.dumps(page).encode())
-            return self._send(400, b'{"error": {"message": "invalid page", "type": "invalid_request_error", '
-                                   b'"param": "page", "code": null}}')
+            return self._send(
+                400,
+                b'{"error": {"message": "invalid page", "type": "invalid_request_error", '
+                b'"param": "page", "code": null}}',
+            )
         start = int(query["start_time"][0])
         end = int(query["end_time"][0]) if "end_time" in query else None
-        buckets = [b for b in Handler.admin_buckets.get(name, [])
-                   if b["start_time"] >= start and (end is None or b["start_time"] < end)]
+        buckets = [
+            b
+            for b in Handler.admin_buckets.get(name, [])
+            if b["start_time"] >= start and (end is None or b["start_time"] < end)
+        ]
         offset = _token_offset(token) if token is not None else 0
-        chunk = buckets[offset:offset + Handler.admin_per_page]
+        chunk = buckets[offset : offset + Handler.admin_per_page]
         more = offset + Handler.admin_per_page < len(buckets)
-        page = {"object": "page", "data": chunk, "has_more": more,
-                "next_page": page_token(offset + Handler.admin_per_page) if more else None}
+        page = {
+            "object": "page",
+            "data": chunk,
+            "has_more": more,
+            "next_page": page_token(offset + Handler.admin_per_page) if more else None,
+        }
         return self._send(200, json.dumps(page).encode())
 
 
+class KeepAliveHandler(Handler):
+    """HTTP/1.1: the client keeps its connection (as with api.openai.com), no TCP connect per call."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
+
+
 class FakeOpenAI:
+    def __init__(self, *, keep_alive: bool = False) -> None:
+        self.keep_alive = keep_alive
+
     def __enter__(self) -> FakeOpenAI:
         Handler.calls = []
         Handler.fail_next = {}
@@ -150,8 +201,11 @@ class FakeOpenAI:
         Handler.admin_per_page = 1
         Handler.admin_failures = []
         Handler.admin_key = None
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        handler = KeepAliveHandler if self.keep_alive else Handler
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
         return self
@@ -178,8 +232,16 @@ class FakeOpenAI:
         Handler.admin_buckets[path] = buckets
         Handler.admin_per_page = per_page
 
-    def fail_admin(self, path: str, status: int, *, times: int = 1, page: str | None = None,
-                   body: str = "error_500.json", headers: dict | None = None) -> None:
+    def fail_admin(
+        self,
+        path: str,
+        status: int,
+        *,
+        times: int = 1,
+        page: str | None = None,
+        body: str = "error_500.json",
+        headers: dict | None = None,
+    ) -> None:
         """Answer `status` (body from tests/fixtures) to the next `times` requests of `path` (at cursor `page`)."""
         f = {"path": path, "status": status, "times": times, "body": body, "headers": headers}
         if page is not None:
@@ -190,4 +252,8 @@ class FakeOpenAI:
         Handler.admin_key = key
 
     def admin_calls(self, path: str) -> list[dict]:
-        return [c for c in Handler.calls if c.get("method") == "GET" and c["path"].endswith("/organization/" + path)]
+        return [
+            c
+            for c in Handler.calls
+            if c.get("method") == "GET" and c["path"].endswith("/organization/" + path)
+        ]
