@@ -1,14 +1,17 @@
 """Read request-log files (JSONL, CSV, Parquet) into the staging table ``_lines``.
 
 Each reader only turns its format into one JSON text per record (``raw``), numbered by line;
-checking and typing every value happens in SQL (``normalize_records.sql``), the same for all formats.
+checking and typing every value happens in SQL (``check_records.sql``), the same for all formats.
 Lines a reader cannot even split (a CSV row with the wrong column count) arrive with ``pre_reason``.
+A clean JSONL file skips ``_lines`` altogether (``record_fields_jsonl.sql``, see ``spendwatch.ingest``).
 """
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -32,6 +35,53 @@ def detect_format(path: Path) -> str:
         if name.endswith(suffix) or name.endswith(suffix + ".tmp"):
             return fmt
     raise SpendwatchError(f"cannot tell the format of {path}: use --format jsonl|csv|parquet|openai-batch")
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def jsonl_fast_path_ok(path: Path) -> bool:
+    """Whether DuckDB's read_json may read ``path`` in place of the line reader: a non-empty file that
+    does not start with a byte-order mark (read_json skips it, the line reader quarantines line 1),
+    under a name read_json takes literally (no glob characters)."""
+    name = str(path)
+    if any(c in name for c in "*?[]{}") or "://" in name:
+        return False
+    try:
+        with open(path, "rb") as f:
+            head = f.read(3)
+    except OSError:
+        return False
+    return bool(head) and not head.startswith(_BOM)
+
+
+class JsonlShape(NamedTuple):
+    lines: int | None  # how many lines, when every one starts with "{" (so none is blank); else None
+    odd_whitespace: bool  # a vertical tab or form feed: whitespace to read_json, not to json_valid
+
+
+def jsonl_shape(path: Path) -> JsonlShape:
+    """What the JSONL fast path must know of the file's bytes, vectorised over a memory map.
+
+    For a file read_json accepts (it fails on a line that is not exactly one JSON object) ``lines``
+    is its record count, the lines_read the line reader would report.
+    """
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        buf = np.frombuffer(mm, dtype=np.uint8)
+        try:
+            size = len(buf)
+            lines = 0 if buf[-1] == 10 else 1  # a last line without its newline
+            braced = bool(buf[0] == 123)  # every line starts with "{": the first, then each after a newline
+            for start in range(0, size, CHUNK_BYTES):
+                newline = buf[start : start + CHUNK_BYTES] == 10
+                lines += int(np.count_nonzero(newline))
+                following = buf[start + 1 : start + CHUNK_BYTES + 1]  # the byte after each position
+                braced = braced and bool((following[newline[: len(following)]] == 123).all())
+                del newline, following
+            odd = mm.find(b"\x0b") >= 0 or mm.find(b"\x0c") >= 0
+        finally:
+            del buf  # release the map's buffer before it closes
+    return JsonlShape(lines if braced else None, odd)
 
 
 def create_lines_table(con: duckdb.DuckDBPyConnection) -> None:
