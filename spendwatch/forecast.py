@@ -14,9 +14,10 @@ from typing import Any
 
 import duckdb
 
+from spendwatch import rollups, store
 from spendwatch.analytics import utc_now
 from spendwatch.errors import SpendwatchError
-from spendwatch.report import render_scoped
+from spendwatch.report import DIMENSIONS
 
 SCOPES = ("feature", "project", "model", "api_key", "user")
 TRAILING_DAYS = 28
@@ -27,8 +28,29 @@ def daily_spend(con: duckdb.DuckDBPyConnection, *, start: datetime, end: datetim
                 scope_value: str | None = None) -> list[tuple[date, Decimal]]:
     if scope_col is not None and scope_col not in SCOPES:
         raise SpendwatchError(f"unknown scope {scope_col!r}; choose from {', '.join(SCOPES)}")
-    sql = render_scoped("daily_spend", scope_col)
-    return con.execute(sql, {"start": start, "end": end, "value": scope_value if scope_col else None}).fetchall()
+    source, params = _source(con, start, end, by_user=scope_col == "user")
+    sql = store.render("daily_spend", scope=DIMENSIONS[scope_col] if scope_col else "NULL", source=source)
+    params |= {"start": start, "end": end, "value": scope_value if scope_col else None}
+    return [(r["day"], r["cost_usd"]) for r in rollups.fetch(con, sql, params)]
+
+
+def _source(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, *,
+            by_user: bool) -> tuple[str, dict[str, Any]]:
+    """The whole hours of the window from the hourly rollup (whole days from the per-day-and-user one
+    when the scope is a user) while the rollups are fresh, the edges from requests_priced."""
+    unit = timedelta(days=1) if by_user else timedelta(hours=1)
+    whole = rollups.whole_units(con, start, end, unit)
+    if whole is None:
+        return store.render("daily_spend_raw", **{"from": "$start", "to": "$end"}), {}
+    lo, hi = whole
+    parts = [store.render("daily_spend_rollup", **(
+        {"table": "requests_daily_users", "time": "day", "user": "user_id"} if by_user else
+        {"table": "requests_hourly", "time": "hour", "user": "NULL::VARCHAR"}))]
+    if start < lo:
+        parts.append(store.render("daily_spend_raw", **{"from": "$start", "to": "$lo"}))
+    if hi < end:
+        parts.append(store.render("daily_spend_raw", **{"from": "$hi", "to": "$end"}))
+    return "\nUNION ALL\n".join(parts), {"lo": lo, "hi": hi}
 
 
 def forecast_month_end(con: duckdb.DuckDBPyConnection, *, at: datetime | None = None, scope_col: str | None = None,

@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from spendwatch import store, whatif
+from spendwatch import rollups, store, whatif
 from spendwatch.analytics import utc_now
 
 # Expensive model family → its cheaper sibling. Override with [recommend.siblings] in the TOML config.
@@ -32,14 +32,12 @@ def recommend(con: duckdb.DuckDBPyConnection, *, days: int = 30, now: datetime |
     non_interactive = set(cfg.get("non_interactive", []) or [])
     end = now or utc_now()
     start = end - timedelta(days=days)
-    rows = store.fetch_dicts(con, store.query("recommend_candidates"), {"start": start, "end": end})
-    out: list[dict[str, Any]] = []
+    source, params = whatif.row_source(con, start, end)
+    rows = rollups.fetch(con, store.render("recommend_candidates", source=source), params)
+    found: list[tuple[str, dict, whatif.Scenario, str]] = []
 
     def add(kind: str, row: dict, scenario: whatif.Scenario, why: str) -> None:
-        res = whatif.simulate(con, scenario)
-        if res.monthly_savings_usd >= min_monthly_usd:
-            out.append({"kind": kind, "feature": row["feature"], "model": row["model"], "to": scenario.to_model,
-                        "monthly_savings_usd": res.monthly_savings_usd, "savings_pct": res.savings_pct, "why": why})
+        found.append((kind, row, scenario, why))
 
     base = dict(start=start, end=end)
     for r in rows:
@@ -58,4 +56,11 @@ def recommend(con: duckdb.DuckDBPyConnection, *, days: int = 30, now: datetime |
                                                 batch=True, **base),
                 "not interactive" if r["feature"] in non_interactive else
                 f"already sends {r['batch_share']:.0%} of its requests through the Batch API")
+    out: list[dict[str, Any]] = []
+    # every scenario priced in one pass over the rows (they share the window)
+    results = whatif.simulate_many(con, [scenario for _, _, scenario, _ in found])
+    for (kind, row, scenario, why), res in zip(found, results, strict=True):
+        if res.monthly_savings_usd >= min_monthly_usd:
+            out.append({"kind": kind, "feature": row["feature"], "model": row["model"], "to": scenario.to_model,
+                        "monthly_savings_usd": res.monthly_savings_usd, "savings_pct": res.savings_pct, "why": why})
     return sorted(out, key=lambda x: x["monthly_savings_usd"], reverse=True)

@@ -1,5 +1,5 @@
-"""Hourly, per-minute and per-(day, user) rollups of ``requests``, built on demand so dashboard queries stay
-interactive at 100M requests (sql/migrations/0010_rollups.sql).
+"""Hourly, per-minute, per-(day, user) and what-if (hourly, with the batch flag) rollups of ``requests``, built on demand so dashboard queries stay
+interactive at 100M requests (sql/migrations/0010_rollups.sql, 0012_whatif_rollup.sql).
 
 Ingest does not maintain them. The dashboard calls :func:`ensure` (through its cached data layer)
 once the table holds at least :data:`MIN_ROWS` requests: the first call builds them, later calls
@@ -12,8 +12,9 @@ append only the rows ingested since (by ``ingested_at`` watermark). A rollup is 
 
 from __future__ import annotations
 
+import re
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -72,6 +73,9 @@ def refresh(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> str:
                 con.execute(store.query("rollup_clear"))
             con.execute(store.render("rollup_hourly_insert", source=store.query("source_raw")), {"after": after})
             con.execute(store.render("rollup_daily_users_insert", source=store.query("source_raw")), {"after": after})
+            con.execute(store.render("rollup_whatif_insert", source=store.render(
+                "whatif_source_raw", **{"from": "$start", "to": "$end"})),
+                {"after": after, "start": EPOCH, "end": FAR_FUTURE})
             con.execute(store.render("rollup_minutely_insert", source=store.query("source_minutely_raw")),
                         {"after": after, "start": EPOCH, "end": FAR_FUTURE})
             con.execute(store.query("rollup_state_save"), {
@@ -85,3 +89,29 @@ def refresh(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> str:
 
 def hour_aligned(*moments: datetime) -> bool:
     return all(m.minute == 0 and m.second == 0 and m.microsecond == 0 for m in moments)
+
+
+def whole_units(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
+                unit: timedelta = timedelta(hours=1)) -> tuple[datetime, datetime] | None:
+    """The whole UTC ``unit``s (hours or days) [lo, hi) inside [start, end) when the rollups are fresh
+    and cover at least one of them; else None (read the requests). The edges [start, lo) and
+    [hi, end) are left to the requests, so rollup and raw parts are disjoint and cover the window."""
+    def floor(t: datetime) -> datetime:
+        return datetime.min + ((t - datetime.min) // unit) * unit
+
+    lo = floor(start)
+    lo = lo if lo == start else lo + unit
+    hi = floor(end)
+    if hi <= lo or not is_fresh(con):
+        return None
+    return lo, hi
+
+
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+def fetch(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Execute with only the parameters the SQL names (DuckDB refuses extra ones)."""
+    used = set(_PARAM.findall(_COMMENT.sub("", sql)))
+    return store.fetch_dicts(con, sql, {k: v for k, v in params.items() if k in used})

@@ -1,4 +1,5 @@
-"""Model-downgrade simulations from the team's own history: one SQL pass over the requests in scope.
+"""Model-downgrade simulations from the team's own history: one SQL pass over the requests in scope
+(per feature, model, project and batch flag; the what-if rollup's whole hours when it is fresh).
 
 The assumptions are stated with every result; where they are uncertain (how long the cheaper
 model's answers are, how its tokenizer counts) the result is also given as a low/high range.
@@ -14,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from spendwatch import store
+from spendwatch import rollups, store
 from spendwatch.analytics import utc_now
 from spendwatch.errors import SpendwatchError
 from spendwatch.pricing import price_keys, resolve
@@ -83,26 +84,119 @@ def target_price_model(con: duckdb.DuckDBPyConnection, model: str) -> str:
     return res.price_model
 
 
-def _run(con: duckdb.DuckDBPyConnection, s: Scenario, target: str, start: datetime, end: datetime,
-         input_ratio: Decimal, output_ratio: Decimal) -> list[dict[str, Any]]:
-    params = {
-        "start": start, "end": end, "from_model": s.from_model, "features": list(s.features),
-        "projects": list(s.projects), "share": s.share, "input_ratio": input_ratio,
-        "output_ratio": output_ratio, "cache_hit": s.cache_hit, "to_batch": s.batch, "target": target,
-        "historical": s.prices == "historical", "price_at": utc_now(), "escalate": s.escalate,
+def row_source(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> tuple[str, dict[str, Any]]:
+    """The rows a window's simulation reads: the what-if rollup for its whole hours when the rollups
+    are fresh, the requests themselves for the minutes at either edge (or for everything)."""
+    whole = rollups.whole_units(con, start, end)
+    if whole is None:
+        return store.render("whatif_source_raw", **{"from": "$start", "to": "$end"}), {"start": start, "end": end}
+    lo, hi = whole
+    parts = [store.query("whatif_source_hourly")]
+    if start < lo:
+        parts.append(store.render("whatif_source_raw", **{"from": "$start", "to": "$lo"}))
+    if hi < end:
+        parts.append(store.render("whatif_source_raw", **{"from": "$hi", "to": "$end"}))
+    return "\nUNION ALL\n".join(parts), {"start": start, "end": end, "lo": lo, "hi": hi}
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """One priced pass: a scenario with its resolved target and the token ratios of this pass."""
+    scenario: Scenario
+    target: str
+    input_ratio: Decimal
+    output_ratio: Decimal
+
+
+def _run(con: duckdb.DuckDBPyConnection, passes: list[_Pass], start: datetime, end: datetime,
+         price_at: datetime) -> list[list[dict[str, Any]]]:
+    """Every pass over one window in one query; the rows of each pass, in order."""
+    source, params = row_source(con, start, end)
+    sql = store.render("whatif", source=source)
+    params |= {
+        "sid": list(range(len(passes))),
+        "from_model": [p.scenario.from_model for p in passes],
+        "features": [list(p.scenario.features) for p in passes],
+        "projects": [list(p.scenario.projects) for p in passes],
+        "share": [_text(p.scenario.share) for p in passes],
+        "escalate": [_text(p.scenario.escalate) for p in passes],
+        "input_ratio": [_text(p.input_ratio) for p in passes],
+        "output_ratio": [_text(p.output_ratio) for p in passes],
+        "cache_hit": [None if p.scenario.cache_hit is None else _text(p.scenario.cache_hit) for p in passes],
+        "to_batch": [p.scenario.batch for p in passes],
+        "target": [p.target for p in passes],
+        "historical": [p.scenario.prices == "historical" for p in passes],
+        "any_historical": any(p.scenario.prices == "historical" for p in passes),
+        "any_projects": any(p.scenario.projects for p in passes),
+        # rows no scenario can match are skipped before grouping (the requests: before pricing too)
+        "all_from": all(p.scenario.from_model for p in passes),
+        "any_feature": sorted({f for p in passes for f in p.scenario.features})
+        if all(p.scenario.features for p in passes) else [],
+        "price_at": price_at,
     }
-    return store.fetch_dicts(con, store.query("whatif"), params)
+    out: list[list[dict[str, Any]]] = [[] for _ in passes]
+    for r in rollups.fetch(con, sql, params):
+        sid = r.pop("sid")
+        r["moved_requests"] = _tidy(r["moved_requests"])
+        r["target_unpriced"] = _tidy(r["target_unpriced"])
+        out[sid].append(r)
+    return out
+
+
+def _text(d: Decimal) -> str:
+    """A decimal as SQL reads it (never in exponent form)."""
+    return format(Decimal(d), "f")
+
+
+def _tidy(n: Decimal) -> int | Decimal:
+    """An expected request count: a whole number as an int, else the decimal without trailing zeros."""
+    return int(n) if n == n.to_integral_value() else n.normalize()
+
+
+def _total(rows: list[dict[str, Any]], key: str) -> Decimal:
+    return sum((r[key] for r in rows), Decimal(0))
 
 
 def simulate(con: duckdb.DuckDBPyConnection, s: Scenario) -> WhatIfResult:
     """Current vs simulated cost of the requests in scope (default: the last 30 days)."""
-    s.validate()
-    target = target_price_model(con, s.to_model)
-    end = s.end or utc_now()
-    start = s.start or end - timedelta(days=30)
-    rows = _run(con, s, target, start, end, Decimal(1), s.output_ratio)
-    current = sum((r["current_cost_usd"] for r in rows), Decimal(0))
-    simulated = sum((r["simulated_cost_usd"] for r in rows), Decimal(0))
+    return simulate_many(con, [s])[0]
+
+
+def simulate_many(con: duckdb.DuckDBPyConnection, scenarios: list[Scenario]) -> list[WhatIfResult]:
+    """:func:`simulate` for each scenario, in one query per distinct window (the range's low and high
+    passes included): recommendations price all their scenarios with one read of the rows."""
+    for s in scenarios:
+        s.validate()
+    now = utc_now()
+    targets: dict[str, str] = {}
+    windows: dict[tuple[datetime, datetime], list[tuple[int, _Pass]]] = {}
+    for i, s in enumerate(scenarios):
+        if s.to_model not in targets:
+            targets[s.to_model] = target_price_model(con, s.to_model)
+        target = targets[s.to_model]
+        end = s.end or now
+        start = s.start or end - timedelta(days=30)
+        todo = windows.setdefault((start, end), [])
+        todo.append((i, _Pass(s, target, Decimal(1), s.output_ratio)))
+        if s.with_range:
+            todo.append((i, _Pass(s, target, 1 - RANGE_INPUT, s.output_ratio * (1 - RANGE_OUTPUT))))
+            todo.append((i, _Pass(s, target, 1 + RANGE_INPUT, s.output_ratio * (1 + RANGE_OUTPUT))))
+    results: list[WhatIfResult | None] = [None] * len(scenarios)
+    for (start, end), todo in windows.items():
+        rows = _run(con, [p for _, p in todo], start, end, now)
+        by_scenario: dict[int, list[list[dict[str, Any]]]] = {}
+        for (i, _), r in zip(todo, rows, strict=True):
+            by_scenario.setdefault(i, []).append(r)
+        for i, passes in by_scenario.items():
+            results[i] = _result(scenarios[i], targets[scenarios[i].to_model], start, end, passes)
+    return [r for r in results if r is not None]
+
+
+def _result(s: Scenario, target: str, start: datetime, end: datetime,
+            passes: list[list[dict[str, Any]]]) -> WhatIfResult:
+    rows = passes[0]
+    current = _total(rows, "current_cost_usd")
+    simulated = _total(rows, "simulated_cost_usd")
     days = Decimal((end - start).total_seconds()) / Decimal(86400)
     per_month = DAYS_PER_MONTH / days if days > 0 else Decimal(0)
     result = WhatIfResult(
@@ -119,10 +213,8 @@ def simulate(con: duckdb.DuckDBPyConnection, s: Scenario) -> WhatIfResult:
         rows=rows,
     )
     if s.with_range:
-        lo = _run(con, s, target, start, end, 1 - RANGE_INPUT, s.output_ratio * (1 - RANGE_OUTPUT))
-        hi = _run(con, s, target, start, end, 1 + RANGE_INPUT, s.output_ratio * (1 + RANGE_OUTPUT))
-        sim_lo = sum((r["simulated_cost_usd"] for r in lo), Decimal(0))
-        sim_hi = sum((r["simulated_cost_usd"] for r in hi), Decimal(0))
+        sim_lo = _total(passes[1], "simulated_cost_usd")
+        sim_hi = _total(passes[2], "simulated_cost_usd")
         result.range = {
             "simulated_low_usd": sim_lo, "simulated_high_usd": sim_hi,
             "monthly_savings_low_usd": (current - sim_hi) * per_month,
@@ -134,8 +226,9 @@ def simulate(con: duckdb.DuckDBPyConnection, s: Scenario) -> WhatIfResult:
 def _assumptions(s: Scenario, target: str, start: datetime, end: datetime) -> list[str]:
     out = [
         f"requests from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC, successful ones only",
-        f"{s.share * 100:g} % of matched requests move to {target} (chosen by a hash of the request id: the same requests every run)",
-        f"{'today' if s.prices == 'current' else 'historical'} prices for the target model",
+        f"{s.share * 100:g} % of matched requests move to {target}: exactly that share of the tokens and cost of "
+        "each feature, model, project and batch group (the expected outcome, whichever requests are picked)",
+        ("today's" if s.prices == "current" else "historical") + " prices for the target model",
         f"the target's answers are {s.output_ratio:g}x as long as the original's",
     ]
     if s.escalate:
@@ -147,6 +240,6 @@ def _assumptions(s: Scenario, target: str, start: datetime, end: datetime) -> li
     if s.batch:
         out.append("moved requests go through the Batch API (batch rates)")
     if s.with_range:
-        out.append(f"range: input +-{RANGE_INPUT * 100:g} % (tokenizer), output +-{RANGE_OUTPUT * 100:g} % (answer length)")
+        out.append(f"range: input +-{RANGE_INPUT * 100:.0f} % (tokenizer), output +-{RANGE_OUTPUT * 100:.0f} % (answer length)")
     out.append("unpriced requests are left out of both totals")
     return out

@@ -45,11 +45,18 @@ def test_full_move_to_mini(seeded):
     assert r.monthly_savings_usd == r.savings_usd  # a 30-day window is one month
 
 
-def test_share_is_deterministic_and_partial(seeded):
-    a, b = run(seeded, share=D("0.5")), run(seeded, share=D("0.5"))
-    k = a.rows[0]["moved_requests"]
-    assert 60 < k < 140 and b.rows[0]["moved_requests"] == k
-    assert a.simulated_cost_usd == k * MINI + (N - k) * ORIG
+def test_share_is_an_exact_fraction(seeded):
+    # share moves that fraction of every group's tokens and cost: the expected value, not a sample
+    a = run(seeded, share=D("0.5"))
+    assert a.rows[0]["moved_requests"] == 100
+    assert a.simulated_cost_usd == N * (D("0.5") * MINI + D("0.5") * ORIG) == D("3.43864")
+    b = run(seeded, share=D("0.3"))
+    assert b.rows[0]["moved_requests"] == 60
+    assert b.simulated_cost_usd == N * (D("0.3") * MINI + D("0.7") * ORIG) == D("4.658384")
+    c = run(seeded, share=D("0.005"))  # 1 of 200 requests in expectation
+    assert c.rows[0]["moved_requests"] == 1
+    assert c.simulated_cost_usd == N * ORIG - D("0.005") * N * (ORIG - MINI)
+    assert run(seeded, share=D("0.001")).rows[0]["moved_requests"] == D("0.2")
     assert run(seeded, share=D(0)).simulated_cost_usd == N * ORIG
 
 
@@ -79,9 +86,10 @@ def test_output_ratio_and_range(seeded):
 
 def test_all_levers_combined(seeded):
     r = run(seeded, share=D("0.5"), escalate=D("0.2"), cache_hit=D("0.5"), batch=True)
-    k = r.rows[0]["moved_requests"]
+    assert r.rows[0]["moved_requests"] == 100
     moved = (D(5000) * D("0.075") + D(5000) * D("0.0375") + D(1000) * D("0.30")) / M + D("0.2") * ORIG
-    assert r.simulated_cost_usd == k * moved + (N - k) * ORIG
+    assert moved == D("0.0073505")  # 375 + 187.5 + 300 per 1M tokens, plus 0.2 x 0.03244
+    assert r.simulated_cost_usd == 100 * moved + 100 * ORIG == D("3.97905")
 
 
 def test_historical_vs_current_prices(con):
