@@ -42,6 +42,7 @@ def has_data() -> bool:
 
 @st.cache_data(ttl=60, show_spinner=False)
 def month_forecast() -> dict:
+    rollups_ready()
     return forecast.forecast_month_end(cursor())
 
 
@@ -115,11 +116,13 @@ def target_models() -> list[str]:
 
 @st.cache_data(ttl=60, show_spinner="Simulating…")
 def whatif_result(scenario: whatif.Scenario) -> whatif.WhatIfResult:
+    rollups_ready()
     return whatif.simulate(cursor(), scenario)
 
 
 @st.cache_data(ttl=300, show_spinner="Looking for savings…")
 def recommendations(days: int, now) -> list[dict]:
+    rollups_ready()
     return recommend.recommend(cursor(), days=days, now=now, config=config())
 
 

@@ -73,12 +73,11 @@ st.markdown("**Assumptions**\n" + "\n".join(f"- {a}" for a in res.assumptions))
 
 st.subheader("Recommendations")
 days = max(1, round((end - f.start).total_seconds() / 86400))
-big = data.totals(f)["requests"] > 5_000_000  # each recommendation replays a what-if over the requests
-st.toggle("Look for savings", key=sidebar.default("sw_whatif_recs", not big),
+st.toggle("Look for savings", key=sidebar.default("sw_whatif_recs", True),
           help="cheaper siblings, prompt caching and the Batch API, each priced by a simulation of its own")
 recs = data.recommendations(days, end) if st.session_state["sw_whatif_recs"] else None
 if recs is None:
-    st.caption("Turn on *Look for savings* to price the recommendations (some seconds at this volume).")
+    st.caption("Turn on *Look for savings* to price the recommendations.")
 elif not recs:
     st.caption("Nothing to recommend for this range: no cheaper sibling, caching or batch saving above $0.01 a month.")
 else:
