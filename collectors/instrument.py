@@ -269,7 +269,7 @@ def _prepare_stream(endpoint: str, kwargs: dict) -> bool:
 
 
 def _sync_wrapper(original, endpoint: str, defaults: dict, writer: SpoolWriter):
-    put, perf, wall, call_var, tags_var = writer.put, time.perf_counter, time.time, _call, _tags
+    put, perf, call_var = writer.put, time.perf_counter, _call
 
     @functools.wraps(original)
     def create(*args: Any, **kwargs: Any) -> Any:
@@ -285,34 +285,13 @@ def _sync_wrapper(original, endpoint: str, defaults: dict, writer: SpoolWriter):
             raise
         finally:
             call_var.reset(token)
-        try:
-            if stream:
-                return _SyncStream(
-                    result, endpoint, defaults, put, started, hide, kwargs.get("model"), call
-                )
-            response = result if isinstance(result, BaseModel) else _parsed(result)
-            put(
-                partial(
-                    _build,
-                    endpoint,
-                    defaults,
-                    tags_var.get(),
-                    call,
-                    started,
-                    perf(),
-                    wall(),
-                    response,
-                )
-            )
-        except Exception:
-            _warn_once()
-        return result
+        return _recorded(result, _SyncStream, endpoint, defaults, put, started, hide, kwargs, call)
 
     return create
 
 
 def _async_wrapper(original, endpoint: str, defaults: dict, writer: SpoolWriter):
-    put, perf, wall, call_var, tags_var = writer.put, time.perf_counter, time.time, _call, _tags
+    put, perf, call_var = writer.put, time.perf_counter, _call
 
     @functools.wraps(original)
     async def create(*args: Any, **kwargs: Any) -> Any:
@@ -328,30 +307,24 @@ def _async_wrapper(original, endpoint: str, defaults: dict, writer: SpoolWriter)
             raise
         finally:
             call_var.reset(token)
-        try:
-            if stream:
-                return _AsyncStream(
-                    result, endpoint, defaults, put, started, hide, kwargs.get("model"), call
-                )
-            response = result if isinstance(result, BaseModel) else _parsed(result)
-            put(
-                partial(
-                    _build,
-                    endpoint,
-                    defaults,
-                    tags_var.get(),
-                    call,
-                    started,
-                    perf(),
-                    wall(),
-                    response,
-                )
-            )
-        except Exception:
-            _warn_once()
-        return result
+        return _recorded(result, _AsyncStream, endpoint, defaults, put, started, hide, kwargs, call)
 
     return create
+
+
+def _recorded(result, stream_cls, endpoint: str, defaults: dict, put, started: float, hide: bool,
+              kwargs: dict, call: list) -> Any:
+    """After a successful call (sync or async): wrap a stream, or queue the record's builder. The
+    caller's result is returned whatever happens here."""
+    try:
+        if kwargs.get("stream"):
+            return stream_cls(result, endpoint, defaults, put, started, hide, kwargs.get("model"), call)
+        response = result if isinstance(result, BaseModel) else _parsed(result)
+        put(partial(_build, endpoint, defaults, _tags.get(), call, started, time.perf_counter(), time.time(),
+                    response))
+    except Exception:
+        _warn_once()
+    return result
 
 
 def _put_error(
