@@ -12,7 +12,6 @@ counts are the same either way.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -20,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import pyarrow.compute as pc
 
 from spendwatch import store
 from spendwatch.collectors import files
@@ -100,17 +98,6 @@ class _NeedsRobustPath(Exception):
     pass
 
 
-def _distinct_models(cur: duckdb.DuckDBPyConnection) -> tuple[int, list[str]]:
-    """(rows, distinct model names) of an ``INSERT ... RETURNING model``, read as Arrow batches."""
-    rows, models = 0, set()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "Arrow output on a DB-API result makes an extra copy": one column
-        for batch in cur.to_arrow_reader(1 << 20):
-            rows += batch.num_rows
-            models.update(pc.unique(batch.column(0)).to_pylist())
-    return rows, sorted(models)
-
-
 def _ingest_jsonl_fast(
     con: duckdb.DuckDBPyConnection, path: Path, *, source: str, unit_key: str, started_at: datetime,
 ) -> IngestResult | None:
@@ -124,7 +111,8 @@ def _ingest_jsonl_fast(
         shape = pool.submit(files.jsonl_shape, path)
         try:
             with store.transaction(con):
-                inserted, models = _distinct_models(con.execute(sql, {**params, "source": source}))
+                inserted = con.execute(sql, {**params, "source": source}).fetchone()[0]
+                models = [m for (m,) in con.execute(store.query("inserted_models"), {"source": source}).fetchall()]
                 try:
                     lines_read, odd_whitespace = shape.result()
                 except (OSError, ValueError):  # e.g. the file shrank to nothing meanwhile
