@@ -5,7 +5,6 @@ call these; every query reads the hourly rollup when it is fresh and can answer,
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -93,15 +92,6 @@ def _zone_steps(tz: str, start: datetime, end: datetime, unit: int) -> bool:
         t = min(t + step, end)
 
 
-def _inner(start: datetime, end: datetime, unit: timedelta) -> tuple[datetime, datetime]:
-    """The whole ``unit``s (hours or days, UTC) inside [start, end)."""
-    def floor(t: datetime) -> datetime:
-        return datetime.min + ((t - datetime.min) // unit) * unit
-
-    lo = floor(start)
-    return (lo if lo == start else lo + unit), floor(end)
-
-
 def plan(con: duckdb.DuckDBPyConnection, f: Filters, *, needs_user: bool = False,
          grain: str | None = None) -> list[tuple[Filters, str]]:
     """How to answer ``f`` while the rollups are fresh: the whole hours inside the window from the
@@ -115,7 +105,7 @@ def plan(con: duckdb.DuckDBPyConnection, f: Filters, *, needs_user: bool = False
     else:
         usable = _zone_steps(f.tz, f.start, f.end, 3600)
         unit, source = timedelta(hours=1), "hourly"
-    lo, hi = _inner(f.start, f.end, unit)
+    lo, hi = rollups.inner_units(f.start, f.end, unit)
     if not usable or hi <= lo or not rollups.is_fresh(con):
         return [(f, "raw")]
     parts = [(replace(f, end=lo), "raw"), (replace(f, start=lo, end=hi), source), (replace(f, start=hi), "raw")]
@@ -129,14 +119,7 @@ def source_for(con: duckdb.DuckDBPyConnection, f: Filters, *, needs_user: bool =
 
 
 _SOURCES = {"raw": "source_raw", "hourly": "source_hourly", "daily_users": "source_daily_users"}
-_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
-_COMMENT = re.compile(r"--[^\n]*")
-
-
-def run(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """Execute with only the parameters the SQL names (DuckDB refuses extra ones)."""
-    used = set(_PARAM.findall(_COMMENT.sub("", sql)))
-    return store.fetch_dicts(con, sql, {k: v for k, v in params.items() if k in used})
+run = store.fetch_named  # the name the page-data modules use
 
 
 def _bucket(grain: str, tz: str) -> str:

@@ -31,26 +31,18 @@ def daily_spend(con: duckdb.DuckDBPyConnection, *, start: datetime, end: datetim
     source, params = _source(con, start, end, by_user=scope_col == "user")
     sql = store.render("daily_spend", scope=DIMENSIONS[scope_col] if scope_col else "NULL", source=source)
     params |= {"start": start, "end": end, "value": scope_value if scope_col else None}
-    return [(r["day"], r["cost_usd"]) for r in rollups.fetch(con, sql, params)]
+    return [(r["day"], r["cost_usd"]) for r in store.fetch_named(con, sql, params)]
 
 
 def _source(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, *,
             by_user: bool) -> tuple[str, dict[str, Any]]:
     """The whole hours of the window from the hourly rollup (whole days from the per-day-and-user one
     when the scope is a user) while the rollups are fresh, the edges from requests_priced."""
-    unit = timedelta(days=1) if by_user else timedelta(hours=1)
-    whole = rollups.whole_units(con, start, end, unit)
-    if whole is None:
-        return store.render("daily_spend_raw", **{"from": "$start", "to": "$end"}), {}
-    lo, hi = whole
-    parts = [store.render("daily_spend_rollup", **(
+    rollup_sql = store.render("daily_spend_rollup", **(
         {"table": "requests_daily_users", "time": "day", "user": "user_id"} if by_user else
-        {"table": "requests_hourly", "time": "hour", "user": "NULL::VARCHAR"}))]
-    if start < lo:
-        parts.append(store.render("daily_spend_raw", **{"from": "$start", "to": "$lo"}))
-    if hi < end:
-        parts.append(store.render("daily_spend_raw", **{"from": "$hi", "to": "$end"}))
-    return "\nUNION ALL\n".join(parts), {"lo": lo, "hi": hi}
+        {"table": "requests_hourly", "time": "hour", "user": "NULL::VARCHAR"}))
+    return rollups.split_source(con, start, end, rollup_sql=rollup_sql, raw="daily_spend_raw",
+                                unit=timedelta(days=1) if by_user else timedelta(hours=1))
 
 
 def forecast_month_end(con: duckdb.DuckDBPyConnection, *, at: datetime | None = None, scope_col: str | None = None,

@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from spendwatch import rollups, store, whatif
+from spendwatch import store, whatif
 from spendwatch.analytics import utc_now
 
 # Expensive model family → its cheaper sibling. Override with [recommend.siblings] in the TOML config.
@@ -33,7 +33,7 @@ def recommend(con: duckdb.DuckDBPyConnection, *, days: int = 30, now: datetime |
     end = now or utc_now()
     start = end - timedelta(days=days)
     source, params = whatif.row_source(con, start, end)
-    rows = rollups.fetch(con, store.render("recommend_candidates", source=source), params)
+    rows = store.fetch_named(con, store.render("recommend_candidates", source=source), params)
     found: list[tuple[str, dict, whatif.Scenario, str]] = []
 
     def add(kind: str, row: dict, scenario: whatif.Scenario, why: str) -> None:

@@ -12,7 +12,6 @@ append only the rows ingested since (by ``ingested_at`` watermark). A rollup is 
 
 from __future__ import annotations
 
-import re
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -91,27 +90,39 @@ def hour_aligned(*moments: datetime) -> bool:
     return all(m.minute == 0 and m.second == 0 and m.microsecond == 0 for m in moments)
 
 
-def whole_units(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
-                unit: timedelta = timedelta(hours=1)) -> tuple[datetime, datetime] | None:
-    """The whole UTC ``unit``s (hours or days) [lo, hi) inside [start, end) when the rollups are fresh
-    and cover at least one of them; else None (read the requests). The edges [start, lo) and
-    [hi, end) are left to the requests, so rollup and raw parts are disjoint and cover the window."""
+def inner_units(start: datetime, end: datetime, unit: timedelta) -> tuple[datetime, datetime]:
+    """The whole UTC ``unit``s (hours or days) [lo, hi) inside [start, end); hi <= lo when there is none."""
     def floor(t: datetime) -> datetime:
         return datetime.min + ((t - datetime.min) // unit) * unit
 
     lo = floor(start)
-    lo = lo if lo == start else lo + unit
-    hi = floor(end)
+    return (lo if lo == start else lo + unit), floor(end)
+
+
+def whole_units(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
+                unit: timedelta = timedelta(hours=1)) -> tuple[datetime, datetime] | None:
+    """:func:`inner_units` when the rollups are fresh and cover at least one unit; else None (read the
+    requests). The edges [start, lo) and [hi, end) are left to the requests, so rollup and raw parts
+    are disjoint and cover the window."""
+    lo, hi = inner_units(start, end, unit)
     if hi <= lo or not is_fresh(con):
         return None
     return lo, hi
 
 
-_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
-_COMMENT = re.compile(r"--[^\n]*")
-
-
-def fetch(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """Execute with only the parameters the SQL names (DuckDB refuses extra ones)."""
-    used = set(_PARAM.findall(_COMMENT.sub("", sql)))
-    return store.fetch_dicts(con, sql, {k: v for k, v in params.items() if k in used})
+def split_source(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, *, rollup_sql: str,
+                 raw: str, unit: timedelta = timedelta(hours=1)) -> tuple[str, dict[str, Any]]:
+    """A row source for [start, end): ``rollup_sql`` (reading [$lo, $hi)) for the whole units while the
+    rollups are fresh, UNION ALL the query ``raw`` (with {{from}}/{{to}} slots) for the edges; or
+    ``raw`` over the whole window. Returns the SQL and its parameters (run it with store.fetch_named)."""
+    params: dict[str, Any] = {"start": start, "end": end}
+    whole = whole_units(con, start, end, unit)
+    if whole is None:
+        return store.render(raw, **{"from": "$start", "to": "$end"}), params
+    lo, hi = whole
+    parts = [rollup_sql]
+    if start < lo:
+        parts.append(store.render(raw, **{"from": "$start", "to": "$lo"}))
+    if hi < end:
+        parts.append(store.render(raw, **{"from": "$hi", "to": "$end"}))
+    return "\nUNION ALL\n".join(parts), params | {"lo": lo, "hi": hi}

@@ -117,3 +117,14 @@ def fetch_dicts(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) ->
     cur = con.execute(sql, params) if params is not None else con.execute(sql)
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+def fetch_named(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """fetch_dicts with only the parameters the SQL names: composed queries (a rollup part, raw edges)
+    use some of a shared set, and DuckDB refuses extra ones."""
+    used = set(_PARAM.findall(_COMMENT.sub("", sql)))
+    return fetch_dicts(con, sql, {k: v for k, v in params.items() if k in used})

@@ -87,16 +87,8 @@ def target_price_model(con: duckdb.DuckDBPyConnection, model: str) -> str:
 def row_source(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> tuple[str, dict[str, Any]]:
     """The rows a window's simulation reads: the what-if rollup for its whole hours when the rollups
     are fresh, the requests themselves for the minutes at either edge (or for everything)."""
-    whole = rollups.whole_units(con, start, end)
-    if whole is None:
-        return store.render("whatif_source_raw", **{"from": "$start", "to": "$end"}), {"start": start, "end": end}
-    lo, hi = whole
-    parts = [store.query("whatif_source_hourly")]
-    if start < lo:
-        parts.append(store.render("whatif_source_raw", **{"from": "$start", "to": "$lo"}))
-    if hi < end:
-        parts.append(store.render("whatif_source_raw", **{"from": "$hi", "to": "$end"}))
-    return "\nUNION ALL\n".join(parts), {"start": start, "end": end, "lo": lo, "hi": hi}
+    return rollups.split_source(con, start, end, rollup_sql=store.query("whatif_source_hourly"),
+                                raw="whatif_source_raw")
 
 
 @dataclass(frozen=True)
@@ -135,7 +127,7 @@ def _run(con: duckdb.DuckDBPyConnection, passes: list[_Pass], start: datetime, e
         "price_at": price_at,
     }
     out: list[list[dict[str, Any]]] = [[] for _ in passes]
-    for r in rollups.fetch(con, sql, params):
+    for r in store.fetch_named(con, sql, params):
         sid = r.pop("sid")
         r["moved_requests"] = _tidy(r["moved_requests"])
         r["target_unpriced"] = _tidy(r["target_unpriced"])
