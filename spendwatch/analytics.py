@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -10,10 +10,7 @@ import duckdb
 import pandas as pd
 
 from spendwatch import store
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+from spendwatch.clock import utc_now
 
 
 def has_data(con: duckdb.DuckDBPyConnection) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from spendwatch import rollups, store
-from spendwatch.analytics import utc_now
+from spendwatch.clock import utc_now
 from spendwatch.errors import SpendwatchError
 from spendwatch.report import DIMENSIONS
 

@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 
 from spendwatch import store, whatif
-from spendwatch.analytics import utc_now
+from spendwatch.clock import utc_now
 
 # Expensive model family → its cheaper sibling. Override with [recommend.siblings] in the TOML config.
 SIBLINGS = {

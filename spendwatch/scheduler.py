@@ -26,7 +26,7 @@ JOB_MODULES: list[str] = [
     "spendwatch.alerts.job",
     "spendwatch.collectors.spool",
     "spendwatch.rollups_job",
-    "spendwatch.sync_openai",
+    "spendwatch.collectors.openai_usage",
 ]
 
 

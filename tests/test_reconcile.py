@@ -16,8 +16,9 @@ from decimal import Decimal as D
 import pytest
 from typer.testing import CliRunner
 
-from spendwatch import ingest, reconcile, sync_openai
-from spendwatch.sync_openai import USAGE_KINDS, RetryPolicy
+from spendwatch import ingest, reconcile
+from spendwatch.collectors import openai_usage
+from spendwatch.collectors.openai_usage import USAGE_KINDS, RetryPolicy
 from tests.fake_openai import FIX, FakeOpenAI
 from tests.helpers import chat_record
 
@@ -107,7 +108,7 @@ def synced(con, monkeypatch):
         fake.serve_buckets(
             "costs", json.loads((FIX / "costs_page_line_items.json").read_text())["data"]
         )
-        sync_openai.sync_openai(
+        openai_usage.sync_openai(
             con, KEY, since=date(2026, 11, 1), until=date(2026, 11, 2), retry=FAST
         )
     return con
@@ -227,13 +228,13 @@ def test_hourly_buckets_of_a_day_synced_daily_are_not_counted_twice(synced):
         json.loads((FIX / "usage_completions_grouped_page.json").read_text())["data"][0]
     )
     bucket["end_time"] = bucket["start_time"] + 3600
-    sync_openai.store_usage_page(synced, USAGE_KINDS["completions"], "1h", {"data": [bucket]})
+    openai_usage.store_usage_page(synced, USAGE_KINDS["completions"], "1h", {"data": [bucket]})
     (row,) = reconcile.reconcile(synced, start=date(2026, 11, 1), end=date(2026, 11, 1), by="day")
     assert row["usage_requests"] == 612 + 20_000 + 118  # from the daily buckets only
     # a day that only has hourly buckets is read from them: move the hourly copy to 2026-11-02
     bucket["start_time"] += 86400
     bucket["end_time"] += 86400
-    sync_openai.store_usage_page(synced, USAGE_KINDS["completions"], "1h", {"data": [bucket]})
+    openai_usage.store_usage_page(synced, USAGE_KINDS["completions"], "1h", {"data": [bucket]})
     (row,) = reconcile.reconcile(synced, start=date(2026, 11, 2), end=date(2026, 11, 2), by="day")
     assert row["usage_requests"] == 20_730 and row["usage_cost_usd"] == D("6.877269961")
 
@@ -241,8 +242,8 @@ def test_hourly_buckets_of_a_day_synced_daily_are_not_counted_twice(synced):
 def test_usage_not_grouped_by_model_is_unpriced_not_zero(con):
     # usage_completions_page.json (spec example): 5 requests, model null → cannot be priced.
     body = json.loads((FIX / "usage_completions_page.json").read_text())
-    sync_openai.store_usage_page(con, USAGE_KINDS["completions"], "1d", body)
-    sync_openai.store_costs_page(con, json.loads((FIX / "costs_page.json").read_text()))
+    openai_usage.store_usage_page(con, USAGE_KINDS["completions"], "1d", body)
+    openai_usage.store_costs_page(con, json.loads((FIX / "costs_page.json").read_text()))
     (row,) = reconcile.reconcile(con, start=date(2024, 11, 1), end=date(2024, 11, 1), by="day")
     assert (
         row["usage_requests"] == 5

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from spendwatch import store, sync_openai
+from spendwatch import store
+from spendwatch.collectors import openai_usage
+from spendwatch.collectors.openai_usage import RetryPolicy
 from spendwatch.errors import SpendwatchError
-from spendwatch.sync_openai import RetryPolicy
 from tests.fake_openai import FIX, FakeOpenAI, page_token
 
 KEY = "sk-admin-test-0123456789abcdef"
@@ -92,7 +93,7 @@ def test_recorded_pages_are_followed_to_the_end_and_the_sdk_query_is_openais(fak
         "costs", fixture("costs_page.json")["data"] + fixture("costs_page_line_items.json")["data"]
     )
 
-    result = sync_openai.sync_openai(
+    result = openai_usage.sync_openai(
         db, KEY, since=date(2024, 11, 1), until=date(2026, 11, 2), retry=fast()
     )
 
@@ -183,29 +184,29 @@ def test_recorded_pages_are_followed_to_the_end_and_the_sdk_query_is_openais(fak
 
 def test_same_window_twice_and_overlapping_windows_leave_totals_unchanged(fake, db):
     serve_nov(fake)
-    sync_openai.sync_openai(db, KEY, since=date(2026, 11, 1), until=date(2026, 11, 2), retry=fast())
+    openai_usage.sync_openai(db, KEY, since=date(2026, 11, 1), until=date(2026, 11, 2), retry=fast())
     assert totals(db) == NOV_TOTALS
-    sync_openai.sync_openai(db, KEY, since=date(2026, 11, 1), until=date(2026, 11, 2), retry=fast())
+    openai_usage.sync_openai(db, KEY, since=date(2026, 11, 1), until=date(2026, 11, 2), retry=fast())
     assert totals(db) == NOV_TOTALS
-    sync_openai.sync_openai(
+    openai_usage.sync_openai(
         db, KEY, since=date(2026, 10, 30), until=date(2026, 11, 1), retry=fast()
     )
-    sync_openai.sync_openai(db, KEY, since=date(2026, 11, 2), retry=fast())  # to now
-    sync_openai.sync_openai(db, KEY, retry=fast())  # from the cursor
+    openai_usage.sync_openai(db, KEY, since=date(2026, 11, 2), retry=fast())  # to now
+    openai_usage.sync_openai(db, KEY, retry=fast())  # from the cursor
     assert totals(db) == NOV_TOTALS
 
 
 def test_a_revised_bucket_replaces_the_stored_one(fake, db):
     buckets = fixture("usage_completions_grouped_page.json")["data"]
     fake.serve_buckets("usage/completions", buckets)
-    sync_openai.sync_openai(
+    openai_usage.sync_openai(
         db, KEY, since=date(2026, 11, 1), until=date(2026, 11, 1), costs=False, retry=fast()
     )
     revised = copy.deepcopy(buckets)
     revised[0]["results"][0]["num_model_requests"] = 700  # OpenAI revised 612 → 700 …
     del revised[0]["results"][2]  # … and the o4-mini group moved out of this day
     fake.serve_buckets("usage/completions", revised)
-    sync_openai.sync_openai(
+    openai_usage.sync_openai(
         db, KEY, since=date(2026, 11, 1), until=date(2026, 11, 1), costs=False, retry=fast()
     )
     # 700 + 20,000 = 20,700 requests, two groups: the bucket was replaced, not added to
@@ -216,7 +217,7 @@ def test_hourly_and_daily_buckets_of_the_same_day_are_kept_apart(fake, db):
     hourly = copy.deepcopy(fixture("usage_completions_grouped_page.json")["data"][0])
     hourly["end_time"] = NOV1 + 3600  # the 00:00-01:00 bucket starts when the daily bucket does
     fake.serve_buckets("usage/completions", [hourly])
-    sync_openai.sync_openai(
+    openai_usage.sync_openai(
         db,
         KEY,
         since=date(2026, 11, 1),
@@ -229,7 +230,7 @@ def test_hourly_and_daily_buckets_of_the_same_day_are_kept_apart(fake, db):
     assert fake.admin_calls("usage/completions")[0]["query"]["bucket_width"] == ["1h"]
     assert fake.admin_calls("usage/completions")[0]["query"]["limit"] == ["168"]
     serve_nov(fake)
-    sync_openai.sync_openai(
+    openai_usage.sync_openai(
         db,
         KEY,
         since=date(2026, 11, 1),
@@ -253,7 +254,7 @@ def test_429_on_page_2_then_success_stores_every_page_once(fake, db):
         headers={"retry-after": "0"},
     )
     sleeps: list[float] = []
-    result = sync_openai.sync_openai(
+    result = openai_usage.sync_openai(
         db, KEY, since=date(2026, 11, 1), until=date(2026, 11, 2), retry=fast(sleeps)
     )
     pages = [c["query"].get("page") for c in fake.admin_calls("usage/completions")]
@@ -267,7 +268,7 @@ def test_backoff_doubles_with_jitter_and_honours_retry_after(fake, db):
     fake.fail_admin("usage/completions", 500, times=4)
     sleeps: list[float] = []
     policy = RetryPolicy(attempts=5, initial=1.0, max_wait=60.0, jitter=0.5, sleep=sleeps.append)
-    sync_openai.sync_openai(
+    openai_usage.sync_openai(
         db,
         KEY,
         since=date(2026, 11, 1),
@@ -282,7 +283,7 @@ def test_backoff_doubles_with_jitter_and_honours_retry_after(fake, db):
         assert 2**n <= s <= 2**n + 0.5, sleeps
     sleeps.clear()
     fake.fail_admin("usage/completions", 429, body="error_429.json", headers={"retry-after": "7"})
-    sync_openai.sync_openai(
+    openai_usage.sync_openai(
         db,
         KEY,
         since=date(2026, 11, 1),
@@ -298,52 +299,52 @@ def test_a_run_that_still_fails_keeps_its_pages_and_the_next_run_resumes(fake, d
     serve_nov(fake)
     fake.fail_admin("usage/completions", 500, page=page_token(1), times=3)
     with pytest.raises(SpendwatchError) as e:
-        sync_openai.sync_openai(
+        openai_usage.sync_openai(
             db, KEY, since=date(2026, 11, 1), until=date(2026, 11, 2), retry=fast(attempts=3)
         )
     assert "\n" not in str(e.value) and "500" in str(e.value)
     # page 1 (2026-11-01, three groups) was stored before page 2 failed three times
     assert db.execute("SELECT count(*), sum(requests) FROM usage_buckets").fetchone() == (3, 20_730)
-    state = sync_openai.sync_state(db)
+    state = openai_usage.sync_state(db)
     assert (
         state["last_status"] == "error"
         and state["cursor_ts"] is None
         and "500" in state["last_detail"]
     )
-    sync_openai.sync_openai(db, KEY, since=date(2026, 11, 1), until=date(2026, 11, 2), retry=fast())
+    openai_usage.sync_openai(db, KEY, since=date(2026, 11, 1), until=date(2026, 11, 2), retry=fast())
     assert totals(db) == NOV_TOTALS
-    assert sync_openai.sync_state(db)["last_status"] == "ok"
+    assert openai_usage.sync_state(db)["last_status"] == "ok"
 
 
 def test_insufficient_quota_is_not_retried(fake, db):
     serve_nov(fake)
     fake.fail_admin("usage/completions", 429, body="error_429_insufficient_quota.json", times=5)
     with pytest.raises(SpendwatchError, match="insufficient_quota"):
-        sync_openai.sync_openai(db, KEY, since=date(2026, 11, 1), retry=fast())
+        openai_usage.sync_openai(db, KEY, since=date(2026, 11, 1), retry=fast())
     assert len(fake.admin_calls("usage/completions")) == 1
 
 
 def test_cursor_rereads_the_last_two_days(fake, db):
     serve_nov(fake)
-    sync_openai.sync_openai(db, KEY, since=date(2026, 11, 1), until=date(2026, 11, 2), retry=fast())
-    state = sync_openai.sync_state(db)
+    openai_usage.sync_openai(db, KEY, since=date(2026, 11, 1), until=date(2026, 11, 2), retry=fast())
+    state = openai_usage.sync_state(db)
     assert state["cursor_ts"] == datetime(2026, 11, 3) and state["last_status"] == "ok"
     assert "completions 3 rows (2 pages)" in state["last_detail"]
     columns = {c for (c,) in db.execute(store.query("sync_state_columns")).fetchall()}
     if "last_ok_at" in columns:  # a later migration's column, read by the sync-stale alert
         assert db.execute("SELECT last_ok_at FROM sync_state").fetchone()[0] == state["last_run_at"]
     fake.calls.clear()
-    sync_openai.sync_openai(db, KEY, retry=fast(), now=datetime(2026, 11, 4, 12, 0))
+    openai_usage.sync_openai(db, KEY, retry=fast(), now=datetime(2026, 11, 4, 12, 0))
     q = fake.admin_calls("usage/completions")[0]["query"]
     assert (
         q["start_time"] == [str(NOV1)] and "end_time" not in q
     )  # cursor 11-03 minus 2 days; up to now
-    assert sync_openai.sync_state(db)["cursor_ts"] == datetime(2026, 11, 4, 12, 0)
+    assert openai_usage.sync_state(db)["cursor_ts"] == datetime(2026, 11, 4, 12, 0)
     assert totals(db) == NOV_TOTALS
 
 
 def test_first_run_without_a_cursor_reads_30_days(fake, db):
-    sync_openai.sync_openai(db, KEY, retry=fast(), now=datetime(2026, 11, 25, 6, 30))
+    openai_usage.sync_openai(db, KEY, retry=fast(), now=datetime(2026, 11, 25, 6, 30))
     q = fake.admin_calls("usage/completions")[0]["query"]
     assert q["start_time"] == [
         str(NOV1 - 6 * 86400)
@@ -353,19 +354,19 @@ def test_first_run_without_a_cursor_reads_30_days(fake, db):
 def test_401_and_403_are_one_line_and_never_show_the_key(fake, db):
     fake.require_key("sk-admin-the-right-one")
     with pytest.raises(SpendwatchError) as e:
-        sync_openai.sync_openai(db, KEY, retry=fast())
+        openai_usage.sync_openai(db, KEY, retry=fast())
     text = str(e.value)
     assert "\n" not in text and "401" in text and "admin key required" in text and KEY not in text
     assert "sk-proj-****" not in text  # the server's message (which quotes a key) is not echoed
     assert len(fake.admin_calls("usage/completions")) == 1  # not retried
-    state = sync_openai.sync_state(db)
+    state = openai_usage.sync_state(db)
     assert state["last_status"] == "error" and "admin key required" in state["last_detail"]
     fake.require_key(KEY)
     fake.fail_admin("usage/completions", 403)
     with pytest.raises(
         SpendwatchError, match=r"^OpenAI refused the key \(403\): admin key required"
     ):
-        sync_openai.sync_openai(db, KEY, retry=fast())
+        openai_usage.sync_openai(db, KEY, retry=fast())
 
 
 def test_project_key_or_no_key_is_refused_before_any_request(fake, db):
@@ -375,7 +376,7 @@ def test_project_key_or_no_key_is_refused_before_any_request(fake, db):
         ("  ", "no OpenAI admin key"),
     ]:
         with pytest.raises(SpendwatchError, match=why) as e:
-            sync_openai.sync_openai(db, key, retry=fast())
+            openai_usage.sync_openai(db, key, retry=fast())
         assert "admin key required" in str(e.value) and "\n" not in str(e.value)
     assert fake.calls == []
 
@@ -383,7 +384,7 @@ def test_project_key_or_no_key_is_refused_before_any_request(fake, db):
 def test_an_optional_kind_the_server_lacks_is_skipped(fake, db):
     serve_nov(fake)
     fake.fail_admin("usage/images", 404, body="error_400.json")
-    result = sync_openai.sync_openai(
+    result = openai_usage.sync_openai(
         db, KEY, since=date(2026, 11, 1), until=date(2026, 11, 2), retry=fast()
     )
     assert "images: not offered by the server (404), skipped" in result.summary()
@@ -477,14 +478,14 @@ def test_serve_syncs_hourly_only_with_an_admin_key(fake, db, monkeypatch):
     from spendwatch import scheduler
     from spendwatch.config import get_settings
 
-    assert "spendwatch.sync_openai" in scheduler.JOB_MODULES
-    assert sync_openai.openai_sync_job in scheduler.JOB_FACTORIES
-    assert sync_openai.openai_sync_job(get_settings(), db) is None
+    assert "spendwatch.collectors.openai_usage" in scheduler.JOB_MODULES
+    assert openai_usage.openai_sync_job in scheduler.JOB_FACTORIES
+    assert openai_usage.openai_sync_job(get_settings(), db) is None
     monkeypatch.setenv("OPENAI_ADMIN_KEY", KEY)
-    monkeypatch.setattr(sync_openai, "DEFAULT_RETRY", fast())
-    job_id, run, seconds = sync_openai.openai_sync_job(get_settings(), db)
+    monkeypatch.setattr(openai_usage, "DEFAULT_RETRY", fast())
+    job_id, run, seconds = openai_usage.openai_sync_job(get_settings(), db)
     assert (job_id, seconds) == ("openai_sync", 3600)
     serve_nov(fake)
     run()  # the scheduler thread's own cursor on the shared connection
-    state = sync_openai.sync_state(db)
+    state = openai_usage.sync_state(db)
     assert state["last_status"] == "ok" and totals(db) == NOV_TOTALS

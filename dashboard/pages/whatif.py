@@ -3,7 +3,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from spendwatch.analytics import utc_now
+from spendwatch.clock import utc_now
 from spendwatch.dashboard import charts, data, sidebar
 from spendwatch.dashboard.format import money, money_columns
 from spendwatch.errors import SpendwatchError

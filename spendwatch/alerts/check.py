@@ -19,7 +19,7 @@ import duckdb
 
 from spendwatch import forecast, store
 from spendwatch.alerts.rules import WEEKDAYS, Rule, all_rules
-from spendwatch.analytics import utc_now
+from spendwatch.clock import utc_now
 from spendwatch.money import usd as money
 from spendwatch.report import render_scoped
 

@@ -23,7 +23,7 @@ import duckdb
 import requests
 
 from spendwatch import store
-from spendwatch.analytics import utc_now
+from spendwatch.clock import utc_now
 from spendwatch.config import Settings
 
 log = logging.getLogger("spendwatch.alerts")

@@ -49,13 +49,14 @@ def sync_openai_cmd(
     config: ConfigOption = None,
 ) -> None:
     """Import the organization's Usage and Costs APIs (needs OPENAI_ADMIN_KEY, an admin key)."""
-    from spendwatch import sync_openai  # loads tenacity and the scheduler: only when syncing
+    # tenacity and the scheduler load only when syncing
+    from spendwatch.collectors import openai_usage
 
-    if bucket not in sync_openai.BUCKET_WIDTHS:
-        raise typer.BadParameter(f"--bucket must be one of {', '.join(sync_openai.BUCKET_WIDTHS)}")
+    if bucket not in openai_usage.BUCKET_WIDTHS:
+        raise typer.BadParameter(f"--bucket must be one of {', '.join(openai_usage.BUCKET_WIDTHS)}")
     settings = settings_for(db, config)
     secret = settings.openai_admin_key
-    key = sync_openai.check_admin_key(secret.get_secret_value() if secret is not None else None)
+    key = openai_usage.check_admin_key(secret.get_secret_value() if secret is not None else None)
     con = open_store(settings)
     err = Console(stderr=True)
     status = err.status("asking OpenAI…") if err.is_terminal else contextlib.nullcontext()
@@ -69,7 +70,7 @@ def sync_openai_cmd(
             if live is not None:
                 live.update(f"{what}: OpenAI is busy, retry {attempt} in {wait:.1f} s")
 
-        result = sync_openai.sync_openai(
+        result = openai_usage.sync_openai(
             con,
             key,
             since=since,
@@ -87,12 +88,12 @@ def sync_status_cmd(
     format: Annotated[str, typer.Option("--format", help="table|json")] = "table",
 ) -> None:
     """When OpenAI was last synced, how it went, and where the next run starts."""
-    from spendwatch import sync_openai
+    from spendwatch.collectors import openai_usage
 
     if format not in ("table", "json"):
         raise typer.BadParameter("--format must be table or json")
     con = open_store(settings_for(db), read_only=True)
-    state = sync_openai.sync_state(con)
+    state = openai_usage.sync_state(con)
     if format == "json":
         typer.echo(exports.to_json_text(state))
         return
@@ -106,8 +107,8 @@ def sync_status_cmd(
     )
     if cursor is not None:
         typer.echo(
-            f"next run starts {cursor - timedelta(days=sync_openai.REVISE_DAYS):%Y-%m-%d} "
-            f"(synced up to {cursor:%Y-%m-%d %H:%M} UTC; the last {sync_openai.REVISE_DAYS} days are re-read)"
+            f"next run starts {cursor - timedelta(days=openai_usage.REVISE_DAYS):%Y-%m-%d} "
+            f"(synced up to {cursor:%Y-%m-%d %H:%M} UTC; the last {openai_usage.REVISE_DAYS} days are re-read)"
         )
 
 

@@ -31,7 +31,7 @@ from spendwatch import store
 from spendwatch.errors import SpendwatchError
 from spendwatch.scheduler import job_factory
 
-log = logging.getLogger("spendwatch.sync_openai")
+log = logging.getLogger("spendwatch.collectors.openai_usage")
 
 SOURCE = "openai"
 REVISE_DAYS = 2  # OpenAI may still revise the last two days: every run re-reads them
