@@ -735,10 +735,10 @@ def openai_sync_job(
     if secret is None or not secret.get_secret_value().strip():
         return None
 
-    def run() -> None:
+    def run(now: datetime) -> None:
         cur = con.cursor()
         try:
-            sync_openai(cur, secret.get_secret_value())
+            sync_openai(cur, secret.get_secret_value(), now=now)
         finally:
             cur.close()
 

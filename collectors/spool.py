@@ -21,6 +21,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -199,8 +200,9 @@ def finished_segments(directory: Path) -> list[Path]:
     return sorted(Path(directory).glob("*.jsonl")) if Path(directory).is_dir() else []
 
 
-def drain(con: duckdb.DuckDBPyConnection, directory: Path) -> IngestResult:
-    """Ingest every finished segment exactly once, then delete it."""
+def drain(con: duckdb.DuckDBPyConnection, directory: Path, *, now: datetime | None = None) -> IngestResult:
+    """Ingest every finished segment exactly once, then delete it (``now``: the clock records are
+    checked against for future timestamps)."""
     total = IngestResult("spool")
     for seg in finished_segments(directory):
         key = f"spool:{seg.name}"
@@ -210,7 +212,7 @@ def drain(con: duckdb.DuckDBPyConnection, directory: Path) -> IngestResult:
         if not done[0][0]:
             lines = seg.read_text(encoding="utf-8", errors="replace").splitlines()
             total = total + ingest_lines(
-                con, lines, source=f"spool:{seg.name}", kind="spool", unit_key=key
+                con, lines, source=f"spool:{seg.name}", kind="spool", unit_key=key, now=now
             )
         seg.unlink(missing_ok=True)
     return total
@@ -220,4 +222,4 @@ def drain(con: duckdb.DuckDBPyConnection, directory: Path) -> IngestResult:
 def _drain_job(settings, con):
     """`spendwatch serve` drains the spool every few seconds."""
     directory = settings.spool_dir()
-    return ("spool-drain", lambda: drain(con.cursor(), directory), 3.0)
+    return ("spool-drain", lambda now: drain(con.cursor(), directory, now=now), 3.0)

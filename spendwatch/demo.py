@@ -7,12 +7,13 @@ times its volume for two hours, four days before "now").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
+from spendwatch.clock import utc_now
 from spendwatch.pricing import refresh_model_map
 from spendwatch.store import transaction
 
@@ -155,11 +156,13 @@ GROWTH_PER_DAY = 0.006
 def generate(
     con: duckdb.DuckDBPyConnection, *, days: int = 90, seed: int = 7, now: datetime | None = None
 ) -> int:
-    """Write ``days`` of history ending at ``now`` (default: this hour) into ``requests``.
+    """Write ``days`` of history ending at ``now`` (default: the clock) into ``requests``; nothing it
+    writes lies after ``now``.
 
     Returns rows inserted: request ids are deterministic, so a second run with the same seed adds none.
     """
-    now = (now or datetime.now(UTC)).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    until = (now or utc_now()).replace(tzinfo=None)
+    now = until.replace(minute=0, second=0, microsecond=0)
     start = now - timedelta(days=days)
     rng = np.random.default_rng(seed)
     hours = np.arange(days * 24 + 1)
@@ -259,6 +262,9 @@ def generate(
         cols["reasoning_tokens"].append(reasoning)
     data = {k: np.concatenate(v) for k, v in cols.items()}
     order = np.argsort(data["ts"], kind="stable")
+    # the current hour is drawn whole; keep only what has happened by `until` (ids follow ts order,
+    # so the rows kept get the same ids as in a later run)
+    order = order[data["ts"][order] <= np.datetime64(until, "us")]
     data = {k: v[order] for k, v in data.items()}
     n = len(order)
     table = pa.table(

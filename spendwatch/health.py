@@ -43,6 +43,11 @@ def rows_per_source(con: duckdb.DuckDBPyConnection, f: Filters, *, grain: str = 
     return series(con, Filters(f.start, f.end, f.tz), by=["source_kind"], grain=grain, metric="requests")
 
 
+def future_timestamps(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Requests that arrived dated more than 5 minutes ahead of the ingesting clock: kept, counted."""
+    return store.fetch_dicts(con, store.query("health_future_ts"))[0]
+
+
 def quarantine_reasons(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return pd.DataFrame(store.fetch_dicts(con, store.query("health_quarantine_reasons")),
                         columns=["reason", "lines", "sources", "last_seen"])

@@ -15,12 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
 from spendwatch import store
+from spendwatch.clock import utc_now
 from spendwatch.collectors import files
 from spendwatch.errors import SpendwatchError
 from spendwatch.pricing import refresh_model_map
@@ -33,6 +34,7 @@ class IngestResult:
     ingested: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    future: int = 0  # ingested, but dated more than FUTURE_SKEW after the ingesting clock
 
     def __add__(self, other: IngestResult) -> IngestResult:
         return IngestResult(
@@ -41,17 +43,27 @@ class IngestResult:
             self.ingested + other.ingested,
             self.duplicates + other.duplicates,
             self.quarantined + other.quarantined,
+            self.future + other.future,
         )
 
     def summary(self) -> str:
-        return f"{self.ingested} ingested, {self.duplicates} duplicates skipped, {self.quarantined} quarantined"
+        line = f"{self.ingested} ingested, {self.duplicates} duplicates skipped, {self.quarantined} quarantined"
+        if self.future:
+            line += (f", {self.future} dated more than {int(FUTURE_SKEW.total_seconds() // 60)} minutes in the "
+                     "future (kept; check the sending app's clock)")
+        return line
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+# A record this far past the ingesting clock is kept but counted: a skewed app clock is a fact to show.
+FUTURE_SKEW = timedelta(minutes=5)
+
+
+def _future(con: duckdb.DuckDBPyConnection, source: str, now: datetime) -> int:
+    """Rows this transaction inserted from ``source`` dated after ``now`` + FUTURE_SKEW."""
+    return con.execute(store.query("inserted_future"), {"source": source, "limit": now + FUTURE_SKEW}).fetchone()[0]
 
 
 def commit_staged(
@@ -64,8 +76,9 @@ def commit_staged(
     before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> IngestResult:
     """Check ``_lines`` and write the unit in one transaction; ``before_commit`` joins that transaction
-    (the spool uses it to mark a segment done atomically with its rows)."""
-    started_at = started_at or _now()
+    (the spool uses it to mark a segment done atomically with its rows). ``started_at`` is the
+    ingesting clock (future timestamps are counted against it)."""
+    started_at = started_at or utc_now()
     records = store.render("check_records", fields=store.query("record_fields_lines"))
     con.execute(store.render("normalize_records", records=records))
     lines_read, bad = con.execute(
@@ -76,7 +89,8 @@ def commit_staged(
         inserted = con.execute(store.query("insert_staged_requests"), params).fetchone()[0]
         con.execute(store.query("insert_staged_quarantine"), params)
         refresh_model_map(con, new_in="_staged")
-        result = IngestResult(source, lines_read, inserted, lines_read - bad - inserted, bad)
+        result = IngestResult(source, lines_read, inserted, lines_read - bad - inserted, bad,
+                              _future(con, source, started_at))
         _log_unit(con, result, kind=kind, unit_key=unit_key, started_at=started_at)
         if before_commit is not None:
             before_commit(con)
@@ -89,8 +103,9 @@ def _log_unit(con: duckdb.DuckDBPyConnection, r: IngestResult, *, kind: str, uni
               started_at: datetime) -> None:
     con.execute(
         "INSERT INTO ingest_log (kind, unit_key, source, lines_read, ingested, duplicates, quarantined,"
-        " started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [kind, unit_key, r.source, r.lines_read, r.ingested, r.duplicates, r.quarantined, started_at, _now()],
+        " future_ts, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [kind, unit_key, r.source, r.lines_read, r.ingested, r.duplicates, r.quarantined, r.future, started_at,
+         max(started_at, utc_now())],
     )
 
 
@@ -128,7 +143,8 @@ def _ingest_jsonl_fast(
                 con.execute("CREATE OR REPLACE TEMP TABLE _staged AS SELECT unnest($m::VARCHAR[]) AS model",
                             {"m": models})
                 refresh_model_map(con, new_in="_staged")
-                result = IngestResult(source, lines_read, inserted, lines_read - inserted, 0)
+                result = IngestResult(source, lines_read, inserted, lines_read - inserted, 0,
+                                      _future(con, source, started_at))
                 _log_unit(con, result, kind="file", unit_key=unit_key, started_at=started_at)
         except (duckdb.Error, _NeedsRobustPath):
             return None
@@ -141,9 +157,10 @@ def ingest_lines(
     con: duckdb.DuckDBPyConnection, lines: Iterable[str], *, source: str, kind: str = "lines",
     unit_key: str | None = None,
     before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    now: datetime | None = None,
 ) -> IngestResult:
     """Ingest request-log JSON lines already in memory (spool segments, Batch output, tests)."""
-    started = _now()
+    started = now or utc_now()
     files.create_lines_table(con)
     files.stage_lines(con, list(lines))
     return commit_staged(con, source=source, kind=kind, unit_key=unit_key or source, started_at=started,
@@ -152,7 +169,7 @@ def ingest_lines(
 
 def ingest_file(
     con: duckdb.DuckDBPyConnection, path: Path, *, fmt: str = "auto",
-    progress: files.Progress | None = None,
+    progress: files.Progress | None = None, now: datetime | None = None,
 ) -> IngestResult:
     """One file, one transaction. A missing or unreadable file raises before anything is written."""
     path = Path(path)
@@ -161,7 +178,7 @@ def ingest_file(
     fmt = files.detect_format(path) if fmt == "auto" else fmt
     if fmt not in files.STAGERS:
         raise SpendwatchError(f"unknown format {fmt!r} for {path}")
-    started = _now()
+    started = now or utc_now()
     source, unit_key = f"file:{path.resolve()}", str(path.resolve())
     if fmt == "jsonl" and files.jsonl_fast_path_ok(path):
         result = _ingest_jsonl_fast(con, path.resolve(), source=source, unit_key=unit_key, started_at=started)

@@ -25,13 +25,16 @@ TARGET_CACHE_HIT = Decimal("0.5")
 
 
 def recommend(con: duckdb.DuckDBPyConnection, *, days: int = 30, now: datetime | None = None,
+              start: datetime | None = None, end: datetime | None = None,
               config: dict[str, Any] | None = None, min_monthly_usd: Decimal = Decimal("0.01")) -> list[dict[str, Any]]:
-    """Ranked by monthly savings: cheaper siblings, prompt caching on long prompts, the Batch API."""
+    """Ranked by monthly savings: cheaper siblings, prompt caching on long prompts, the Batch API.
+    The window is [start, end), by default the ``days`` days before ``now``."""
     cfg = (config or {}).get("recommend", {}) or {}
     siblings = {**SIBLINGS, **(cfg.get("siblings", {}) or {})}
     non_interactive = set(cfg.get("non_interactive", []) or [])
-    end = now or utc_now()
-    start = end - timedelta(days=days)
+    now = now or utc_now()
+    end = end or now
+    start = start or end - timedelta(days=days)
     source, params = whatif.row_source(con, start, end)
     rows = store.fetch_named(con, store.render("recommend_candidates", source=source), params)
     found: list[tuple[str, dict, whatif.Scenario, str]] = []
@@ -58,7 +61,7 @@ def recommend(con: duckdb.DuckDBPyConnection, *, days: int = 30, now: datetime |
                 f"already sends {r['batch_share']:.0%} of its requests through the Batch API")
     out: list[dict[str, Any]] = []
     # every scenario priced in one pass over the rows (they share the window)
-    results = whatif.simulate_many(con, [scenario for _, _, scenario, _ in found])
+    results = whatif.simulate_many(con, [scenario for _, _, scenario, _ in found], now=now)
     for (kind, row, scenario, why), res in zip(found, results, strict=True):
         if res.monthly_savings_usd >= min_monthly_usd:
             out.append({"kind": kind, "feature": row["feature"], "model": row["model"], "to": scenario.to_model,

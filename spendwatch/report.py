@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import duckdb
 
-from spendwatch import store
+from spendwatch import days, store
 from spendwatch.errors import SpendwatchError
 
 # The only group-by columns a report accepts: name → SQL expression (never user text).
@@ -46,22 +46,7 @@ def parse_by(value: str | list[str] | None) -> list[str]:
     return cols
 
 
-def window(start: date | datetime | None, end: date | datetime | None) -> tuple[datetime, datetime]:
-    """[start, end] as given by a user (end date inclusive) → [start, end) timestamps."""
-    lo = datetime(2000, 1, 1) if start is None else _as_dt(start)
-    if end is None:
-        hi = datetime(2100, 1, 1)
-    elif isinstance(end, datetime):
-        hi = end
-    else:
-        hi = _as_dt(end) + timedelta(days=1)
-    if hi <= lo:
-        raise SpendwatchError("--to is before --from")
-    return lo, hi
-
-
-def _as_dt(d: date | datetime) -> datetime:
-    return d if isinstance(d, datetime) else datetime(d.year, d.month, d.day)
+window = days.bounds  # [first day, last day] inclusive → [start, end); one rule for every command
 
 
 def spend_report(

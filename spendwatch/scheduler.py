@@ -3,22 +3,27 @@ as the dashboard, so jobs and pages share one DuckDB connection (each thread use
 
 Features register their jobs in ``JOB_FACTORIES``; each factory gets the settings and the shared
 connection and returns ``(job_id, func, seconds)`` or None (e.g. sync without an admin key).
+A job's ``func`` takes ``now`` (naive UTC): the scheduler reads the clock once per run and passes
+it, so a job's result never depends on when the code under test happens to run.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from spendwatch.clock import utc_now
 from spendwatch.config import Settings
 
 log = logging.getLogger("spendwatch.scheduler")
 
-JobSpec = tuple[str, Callable[[], Any], float]
+JobSpec = tuple[str, Callable[..., Any], float]
 JobFactory = Callable[[Settings, duckdb.DuckDBPyConnection], JobSpec | None]
 JOB_FACTORIES: list[JobFactory] = []
 # Modules whose import registers job factories (a feature adds its module name here).
@@ -51,21 +56,30 @@ def build_scheduler(settings: Settings, con: duckdb.DuckDBPyConnection) -> Backg
         if spec is None:
             continue
         job_id, func, seconds = spec
-        sched.add_job(_logged(job_id, func), "interval", seconds=seconds, id=job_id, name=job_id,
+        sched.add_job(run_job(job_id, func), "interval", seconds=seconds, id=job_id, name=job_id,
                       next_run_time=None if seconds > 3600 else _soon())
     return sched
 
 
-def _soon():
-    from datetime import UTC, datetime
-
+def _soon() -> datetime:
     return datetime.now(UTC)
 
 
-def _logged(job_id: str, func: Callable[[], Any]) -> Callable[[], None]:
+def takes_now(func: Callable[..., Any]) -> bool:
+    try:
+        return "now" in inspect.signature(func).parameters
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
+
+
+def run_job(job_id: str, func: Callable[..., Any],
+            clock: Callable[[], datetime] = utc_now) -> Callable[[], None]:
+    """What the scheduler calls: read the clock once, pass it as ``now``, log (never raise) a failure."""
+    with_now = takes_now(func)
+
     def run() -> None:
         try:
-            func()
+            func(now=clock()) if with_now else func()
         except Exception:  # a failing job must not stop the scheduler; it is logged and retried next tick
             log.exception("job %s failed", job_id)
 

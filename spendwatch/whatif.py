@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,7 @@ import duckdb
 
 from spendwatch import rollups, store
 from spendwatch.clock import utc_now
+from spendwatch.days import bounds
 from spendwatch.errors import SpendwatchError
 from spendwatch.pricing import price_keys, resolve
 
@@ -24,6 +25,7 @@ from spendwatch.pricing import price_keys, resolve
 RANGE_INPUT = Decimal("0.10")
 RANGE_OUTPUT = Decimal("0.40")
 DAYS_PER_MONTH = Decimal(30)
+DEFAULT_DAYS = 30  # an open what-if window: the last 30 days
 
 
 @dataclass(frozen=True)
@@ -149,17 +151,32 @@ def _total(rows: list[dict[str, Any]], key: str) -> Decimal:
     return sum((r[key] for r in rows), Decimal(0))
 
 
-def simulate(con: duckdb.DuckDBPyConnection, s: Scenario) -> WhatIfResult:
-    """Current vs simulated cost of the requests in scope (default: the last 30 days)."""
-    return simulate_many(con, [s])[0]
+def default_window(first: date | None, last: date | None, *, now: datetime,
+                   days: int = DEFAULT_DAYS) -> tuple[datetime, datetime]:
+    """The [start, end) a what-if prices: whole days ``first``..``last`` (both inclusive), never past
+    ``now`` (an unfinished day counts up to now, so the monthly figures are not diluted by hours that
+    have not happened); without ``first``, the ``days`` days before the end."""
+    lo, hi = bounds(first, last)
+    end = min(hi, now)
+    start = lo if first is not None else end - timedelta(days=days)
+    if end <= start:
+        raise SpendwatchError(f"nothing to price: the window starts {start:%Y-%m-%d}, after now")
+    return start, end
 
 
-def simulate_many(con: duckdb.DuckDBPyConnection, scenarios: list[Scenario]) -> list[WhatIfResult]:
+def simulate(con: duckdb.DuckDBPyConnection, s: Scenario, *, now: datetime | None = None) -> WhatIfResult:
+    """Current vs simulated cost of the requests in scope (default: the last 30 days before ``now``)."""
+    return simulate_many(con, [s], now=now)[0]
+
+
+def simulate_many(con: duckdb.DuckDBPyConnection, scenarios: list[Scenario], *,
+                  now: datetime | None = None) -> list[WhatIfResult]:
     """:func:`simulate` for each scenario, in one query per distinct window (the range's low and high
-    passes included): recommendations price all their scenarios with one read of the rows."""
+    passes included): recommendations price all their scenarios with one read of the rows.
+    ``now`` (default: the clock) ends an open window and is the day today's prices are taken at."""
     for s in scenarios:
         s.validate()
-    now = utc_now()
+    now = now or utc_now()
     targets: dict[str, str] = {}
     windows: dict[tuple[datetime, datetime], list[tuple[int, _Pass]]] = {}
     for i, s in enumerate(scenarios):
@@ -167,7 +184,7 @@ def simulate_many(con: duckdb.DuckDBPyConnection, scenarios: list[Scenario]) -> 
             targets[s.to_model] = target_price_model(con, s.to_model)
         target = targets[s.to_model]
         end = s.end or now
-        start = s.start or end - timedelta(days=30)
+        start = s.start or end - timedelta(days=DEFAULT_DAYS)
         todo = windows.setdefault((start, end), [])
         todo.append((i, _Pass(s, target, Decimal(1), s.output_ratio)))
         if s.with_range:

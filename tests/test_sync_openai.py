@@ -486,6 +486,9 @@ def test_serve_syncs_hourly_only_with_an_admin_key(fake, db, monkeypatch):
     job_id, run, seconds = openai_usage.openai_sync_job(get_settings(), db)
     assert (job_id, seconds) == ("openai_sync", 3600)
     serve_nov(fake)
-    run()  # the scheduler thread's own cursor on the shared connection
+    # what the scheduler runs: it reads its clock once and passes it as `now` (a fixed one here, so
+    # the first run's "last 30 days" covers the recorded November pages whatever day the test runs)
+    scheduler.run_job(job_id, run, clock=lambda: datetime(2026, 11, 25, 6, 30))()
     state = openai_usage.sync_state(db)
     assert state["last_status"] == "ok" and totals(db) == NOV_TOTALS
+    assert state["cursor_ts"] == datetime(2026, 11, 25, 6, 30)

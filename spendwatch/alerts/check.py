@@ -233,19 +233,23 @@ class _DryRun(Exception):
     pass
 
 
-def check(con: duckdb.DuckDBPyConnection, *, at: datetime | None = None, dry_run: bool = False) -> list[Event]:
+def check(con: duckdb.DuckDBPyConnection, *, at: datetime | None = None, dry_run: bool = False,
+          now: datetime | None = None) -> list[Event]:
     """Evaluate all enabled rules as of ``at`` (naive UTC; default now) and record new events with
-    their deliveries in one transaction. Returns the events that are new (with ``dry_run``: would be)."""
-    at = at or utc_now()
+    their deliveries in one transaction. Returns the events that are new (with ``dry_run``: would be).
+    ``now`` is the wall clock (default: read it): a deliveries' due time is never after it, so a
+    back-test of an earlier instant sends at once."""
+    now = now or utc_now()
+    at = at or now
     new: list[Event] = []
     try:
-        _check(con, at, dry_run, new)
+        _check(con, at, now, dry_run, new)
     except _DryRun:
         pass
     return new
 
 
-def _check(con, at: datetime, dry_run: bool, new: list[Event]) -> None:
+def _check(con, at: datetime, now: datetime, dry_run: bool, new: list[Event]) -> None:
     with store.transaction(con):
         row = con.execute("SELECT checked_at FROM alert_checks WHERE id = 1").fetchone()
         last = row[0] if row else None
@@ -259,7 +263,7 @@ def _check(con, at: datetime, dry_run: bool, new: list[Event]) -> None:
                         top[e.window_start] = e
                 for e in fresh:
                     e.deliver = e is top[e.window_start]
-            due = min(at, utc_now())
+            due = min(at, now)
             for e in fresh:
                 _record(con, e, at, due)
             new += fresh

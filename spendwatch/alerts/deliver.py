@@ -138,17 +138,19 @@ def deliver(con: duckdb.DuckDBPyConnection, cfg: Delivery, *, now: datetime | No
                                                             "next": now + backoff(n, cfg), "key": key, "channel": channel})
         else:
             counts["sent"] += 1
-            con.execute(store.query("alert_outbox_sent"), {"sent_at": utc_now(), "key": key, "channel": channel})
+            con.execute(store.query("alert_outbox_sent"), {"sent_at": now, "key": key, "channel": channel})
     return counts
 
 
-def send_test(channels: tuple[str, ...], rule_name: str, cfg: Delivery) -> dict[str, str]:
+def send_test(channels: tuple[str, ...], rule_name: str, cfg: Delivery, *,
+              now: datetime | None = None) -> dict[str, str]:
     """Send a test message now, outside the outbox: 'ok' or the reason, per channel."""
+    now = now or utc_now()
     out = {}
     text = f"spendwatch: test message for alert rule {rule_name!r}. If you can read this, the channel works."
     for ch in channels:
         try:
-            send(ch, f"test|{rule_name}|{utc_now().isoformat()}", text, {"rule": rule_name, "kind": "test"}, cfg)
+            send(ch, f"test|{rule_name}|{now.isoformat()}", text, {"rule": rule_name, "kind": "test"}, cfg)
             out[display_channel(ch)] = "ok"
         except SendError as e:
             out[display_channel(ch)] = str(e)

@@ -16,6 +16,22 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+def _version(value: bool) -> None:
+    if value:
+        from spendwatch import __version__
+
+        typer.echo(f"spendwatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="print the version and exit", callback=_version,
+                                 is_eager=True),
+) -> None:
+    """What your OpenAI API usage costs, where the money goes, and what it would cost instead."""
+
+
 # Each module registers its commands on `app`; keep this list sorted.
 from spendwatch.cli import (  # noqa: E402,F401
     alerts_commands,

@@ -12,8 +12,9 @@ from rich.table import Table
 
 from spendwatch import alerts
 from spendwatch.alerts import rules as rules_mod
-from spendwatch.cli import app
+from spendwatch.cli import app, dates
 from spendwatch.cli.common import ConfigOption, DbOption, open_store, settings_for
+from spendwatch.clock import utc_now
 
 alerts_app = typer.Typer(help="Budgets and alerts: add rules, list them, check them, see what fired.",
                          no_args_is_help=True)
@@ -118,16 +119,19 @@ def check(
     config: ConfigOption = None,
 ) -> None:
     """Evaluate every rule once and send what fired (for cron, and for back-testing with --at)."""
+    if at is not None and not dates.FIRST_YEAR <= at.year <= dates.LAST_YEAR:
+        raise typer.BadParameter(f"--at must lie between {dates.FIRST_YEAR} and {dates.LAST_YEAR}, got {at:%Y-%m-%d}")
     settings = settings_for(db, config)
     con = open_store(settings)
     rules_mod.sync_config(con, settings.load_toml())
+    now = utc_now()
     when = at.astimezone(UTC).replace(tzinfo=None) if at and at.tzinfo else at
-    new = alerts.check(con, at=when, dry_run=dry_run)
+    new = alerts.check(con, at=when, now=now, dry_run=dry_run)
     for e in new:
         typer.echo(("would fire: " if dry_run else "") + e.message)
     if dry_run:
         return
-    counts = alerts.deliver(con, alerts.Delivery.from_settings(settings))
+    counts = alerts.deliver(con, alerts.Delivery.from_settings(settings), now=now)
     typer.echo(f"{len(new)} new event(s); deliveries: {counts['sent']} sent, {counts['retrying']} to retry, "
                f"{counts['failed']} failed")
 

@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from spendwatch import exports, ingest, pricing, report, store
-from spendwatch.cli import app
+from spendwatch import days, exports, ingest, pricing, report, store
+from spendwatch.cli import app, dates
 from spendwatch.cli.common import ConfigOption, DbOption, open_store, settings_for
 from spendwatch.collectors import files
 from spendwatch.errors import SpendwatchError
@@ -104,10 +104,8 @@ def quarantine_cmd(
 @app.command("report")
 def report_cmd(
     db: DbOption = None,
-    from_: Annotated[datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="first day (UTC)",
-                                                   show_default=False)] = None,
-    to: Annotated[datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="last day, inclusive",
-                                                show_default=False)] = None,
+    from_: dates.ReportFrom = None,
+    to: dates.ReportTo = None,
     by: Annotated[str, typer.Option("--by", help=f"comma-separated: {', '.join(report.DIMENSIONS)}")] = "feature",
     format: Annotated[str, typer.Option("--format", help="table|csv|json|xlsx|parquet")] = "table",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="write to FILE (required for xlsx, parquet)",
@@ -117,8 +115,15 @@ def report_cmd(
     if format not in ("table", "csv", "json", "xlsx", "parquet"):
         raise typer.BadParameter("--format must be table, csv, json, xlsx or parquet")
     cols = report.parse_by(by)
+    first, last = dates.days(from_, to)
     con = open_store(settings_for(db), read_only=True)
-    rows = report.spend_report(con, by=cols, start=from_.date() if from_ else None, end=to.date() if to else None)
+    rows = report.spend_report(con, by=cols, start=first, end=last)
+    empty = None if rows else days.empty_window(con, *report.window(first, last))
+    if empty and format == "table":
+        typer.echo(empty)
+        return
+    if empty:  # machine formats keep their shape (an empty array, a header); the line goes to stderr
+        typer.echo(empty, err=True)
     if format in ("xlsx", "parquet"):
         if output is None:
             raise typer.BadParameter(f"--format {format} needs -o FILE")

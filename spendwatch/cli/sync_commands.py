@@ -11,9 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from spendwatch import exports, reconcile
-from spendwatch.cli import app
+from spendwatch import days, exports, reconcile, report
+from spendwatch.cli import app, dates
 from spendwatch.cli.common import ConfigOption, DbOption, open_store, settings_for
+from spendwatch.clock import utc_now
 from spendwatch.money import usd
 
 sync_app = typer.Typer(
@@ -26,21 +27,13 @@ app.add_typer(sync_app, name="sync")
 def sync_openai_cmd(
     since: Annotated[
         datetime | None,
-        typer.Option(
+        dates.from_option(
             "--since",
-            formats=["%Y-%m-%d"],
-            show_default=False,
             help="first day (UTC) [default: two days before the last sync's end, else 30 days ago]",
         ),
     ] = None,
     until: Annotated[
-        datetime | None,
-        typer.Option(
-            "--until",
-            formats=["%Y-%m-%d"],
-            show_default=False,
-            help="last day (UTC), inclusive [default: now]",
-        ),
+        datetime | None, dates.to_option("--until", help="last day (UTC), inclusive [default: now]")
     ] = None,
     bucket: Annotated[
         str, typer.Option("--bucket", help="usage bucket width: 1d|1h (costs are always daily)")
@@ -52,6 +45,7 @@ def sync_openai_cmd(
     # tenacity and the scheduler load only when syncing
     from spendwatch.collectors import openai_usage
 
+    dates.days(since, until)
     if bucket not in openai_usage.BUCKET_WIDTHS:
         raise typer.BadParameter(f"--bucket must be one of {', '.join(openai_usage.BUCKET_WIDTHS)}")
     settings = settings_for(db, config)
@@ -75,6 +69,7 @@ def sync_openai_cmd(
             key,
             since=since,
             until=until,
+            now=utc_now(),
             bucket_width=bucket,
             progress=progress,
             on_retry=on_retry,
@@ -114,14 +109,8 @@ def sync_status_cmd(
 
 @app.command("reconcile")
 def reconcile_cmd(
-    from_: Annotated[
-        datetime | None,
-        typer.Option("--from", formats=["%Y-%m-%d"], help="first day (UTC)", show_default=False),
-    ] = None,
-    to: Annotated[
-        datetime | None,
-        typer.Option("--to", formats=["%Y-%m-%d"], help="last day, inclusive", show_default=False),
-    ] = None,
+    from_: dates.ReportFrom = None,
+    to: dates.ReportTo = None,
     by: Annotated[
         str, typer.Option("--by", help="comma-separated: day, project, model")
     ] = "day,project,model",
@@ -133,10 +122,15 @@ def reconcile_cmd(
     if format not in ("table", "json", "csv"):
         raise typer.BadParameter("--format must be table, json or csv")
     cols = reconcile.parse_by(by)
+    first, last = dates.days(from_, to)
     con = open_store(settings_for(db, config))
-    rows = reconcile.reconcile(
-        con, start=from_.date() if from_ else None, end=to.date() if to else None, by=cols
-    )
+    rows = reconcile.reconcile(con, start=first, end=last, by=cols)
+    if not rows:
+        lo, hi = report.window(first, last)
+        line = days.empty_window(con, lo, hi) or f"nothing logged or synced {days.describe(lo, hi)}"
+        typer.echo(f"{line} (ingest logs and run `spendwatch sync openai`)", err=format != "table")
+        if format == "table":
+            return
     if format == "json":
         typer.echo(exports.to_json_text(rows))
     elif format == "csv":

@@ -10,9 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from spendwatch import exports, whatif
-from spendwatch.cli import app
+from spendwatch import days, exports, whatif
+from spendwatch.cli import app, dates
 from spendwatch.cli.common import ConfigOption, DbOption, open_store, settings_for
+from spendwatch.clock import utc_now
 
 
 def _fraction(name: str, value: str | None, *, low: Decimal = Decimal(0), high: Decimal | None = Decimal(1)) -> Decimal | None:
@@ -22,7 +23,7 @@ def _fraction(name: str, value: str | None, *, low: Decimal = Decimal(0), high: 
         d = Decimal(value)
     except InvalidOperation:
         raise typer.BadParameter(f"{name} must be a number, got {value!r}") from None
-    if d < low or (high is not None and d > high) or not d.is_finite():
+    if not d.is_finite() or d < low or (high is not None and d > high):
         raise typer.BadParameter(f"{name} must be between {low} and {high if high is not None else 'infinity'}, got {value}")
     return d
 
@@ -36,10 +37,9 @@ def whatif_cmd(
                                                       show_default=False)] = None,
     project: Annotated[list[str] | None, typer.Option("--project", help="only this project (repeatable)",
                                                       show_default=False)] = None,
-    from_date: Annotated[datetime | None, typer.Option("--from-date", formats=["%Y-%m-%d"],
-                                                       help="first day [default: 30 days ago]", show_default=False)] = None,
-    to_date: Annotated[datetime | None, typer.Option("--to-date", formats=["%Y-%m-%d"], help="day after the last",
-                                                     show_default=False)] = None,
+    from_date: Annotated[datetime | None, dates.from_option(
+        help="first day, inclusive (UTC) [default: 30 days before --to-date]")] = None,
+    to_date: Annotated[datetime | None, dates.to_option(help="last day, inclusive (UTC) [default: up to now]")] = None,
     share: Annotated[str, typer.Option(help="fraction of matched requests moved, 0..1")] = "1",
     escalate: Annotated[str, typer.Option(help="fraction of moved requests that also pay the original, 0..1")] = "0",
     output_ratio: Annotated[str, typer.Option(help="target answer length relative to the original")] = "1",
@@ -57,15 +57,26 @@ def whatif_cmd(
         raise typer.BadParameter("--format must be table or json")
     if prices not in ("current", "historical"):
         raise typer.BadParameter("--prices must be current or historical")
+    first, last = dates.days(from_date, to_date)
+    now = utc_now()
+    start, end = whatif.default_window(first, last, now=now)
     scenario = whatif.Scenario(
         to_model=to, from_model=from_model, features=tuple(feature or ()), projects=tuple(project or ()),
-        start=from_date, end=to_date, share=_fraction("--share", share),
+        start=start, end=end, share=_fraction("--share", share),
         escalate=_fraction("--escalate", escalate),
-        output_ratio=_fraction("--output-ratio", output_ratio, low=Decimal("0.01"), high=None),
+        output_ratio=_fraction("--output-ratio", output_ratio, low=Decimal("0.01"), high=Decimal(100)),
         cache_hit=_fraction("--cache-hit", cache_hit), batch=batch, prices=prices, with_range=with_range,
     )
     con = open_store(settings_for(db, config))
-    result = whatif.simulate(con, scenario)
+    empty = days.empty_window(con, start, end)
+    if empty:
+        typer.echo(empty, err=format == "json")
+        if format == "table":
+            return
+    result = whatif.simulate(con, scenario, now=now)
+    if not empty and not result.rows and format == "table":
+        typer.echo(f"no successful requests match that scope {days.describe(start, end)}")
+        return
     if format == "json":
         typer.echo(exports.to_json_text(result.as_dict()))
         return
@@ -91,22 +102,33 @@ def whatif_cmd(
 def recommend_cmd(
     db: DbOption = None,
     config: ConfigOption = None,
-    days: Annotated[int, typer.Option(help="look at the last N days", min=1)] = 30,
+    last_days: Annotated[int, typer.Option("--days", help="look at the last N days (without --from-date)",
+                                           min=1, max=36500)] = 30,
+    from_date: dates.FromDate = None,
+    to_date: dates.ToDate = None,
     format: Annotated[str, typer.Option("--format", help="table|json")] = "table",
 ) -> None:
     """Where the money could be saved: cheaper siblings, prompt caching, the Batch API."""
     from spendwatch import recommend
 
+    first, last = dates.days(from_date, to_date)
+    start, end = whatif.default_window(first, last, now=utc_now(), days=last_days)
     settings = settings_for(db, config)
     con = open_store(settings)
-    rows = recommend.recommend(con, days=days, config=settings.load_toml())
+    empty = days.empty_window(con, start, end)
+    if empty:
+        typer.echo(empty, err=format == "json")
+        if format == "json":
+            typer.echo("[]")
+        return
+    rows = recommend.recommend(con, start=start, end=end, config=settings.load_toml())
     if format == "json":
         typer.echo(exports.to_json_text(rows))
         return
     if not rows:
-        typer.echo(f"nothing to recommend for the last {days} days")
+        typer.echo(f"nothing to recommend {days.describe(start, end)}")
         return
-    t = Table(title=f"savings per month, from the last {days} days")
+    t = Table(title=f"savings per month, from requests {days.describe(start, end)}")
     for c in ("kind", "feature", "model", "to", "saves / month", "why"):
         t.add_column(c, overflow="fold")
     for r in rows:
