@@ -68,6 +68,7 @@ def whatif_cmd(
         cache_hit=_fraction("--cache-hit", cache_hit), batch=batch, prices=prices, with_range=with_range,
     )
     con = open_store(settings_for(db, config))
+    whatif.target_price_model(con, to)  # an unknown target is the first thing to hear about
     empty = days.empty_window(con, start, end)
     if empty:
         typer.echo(empty, err=format == "json")
