@@ -91,6 +91,17 @@ def main() -> None:
         print(first.strip())
         print(rest.split("\n")[0])
         print(f"samples={args.samples} concurrency={args.concurrency} judge={args.judge}")
+        from spendwatch import store
+        from spendwatch.replay import evidence
+
+        con = store.connect(db, read_only=True)
+        evidence.latest(con, "search", "gpt-4o-mini")  # warm
+        t3 = time.perf_counter()
+        for _ in range(20):
+            evidence.lines(con, ["search"], "gpt-4o-mini")
+        per = (time.perf_counter() - t3) / 20 * 1000
+        con.close()
+        print(f"the what-if's evidence sentence (latest replay + its summary): {per:.1f} ms")
         print(
             f"replay command wall time: {t2 - t0:.2f} s (start-up and estimate {t1 - t0:.2f} s, "
             f"replay and report {t2 - t1:.2f} s); target <= 10 s"

@@ -146,6 +146,8 @@ def check_figures(out: dict, *, batch: bool = False) -> None:
     assert out["tie_or_better_pct"] == 80.0
     assert (out["ci_low_pct"], out["ci_high_pct"]) == (49.0, 94.3)
     assert out["output_ratio"] == pytest.approx(1.389, abs=0.001)  # 50 / 36
+    assert out["original_latency_ms_median"] > 0  # captured with the sample
+    assert (out["latency_ms_median"] is None) if batch else (out["latency_ms_median"] > 0)
     replay = REPLAY / 2 if batch else REPLAY
     assert D(str(out["replay_cost_usd"])) == replay + JUDGE + EMBED
     assert sorted(s["prompt"] for s in out["lost_samples"]) == ["q5 hard", "q9 label hard"]

@@ -223,3 +223,26 @@ def test_import_from_batch_input_and_output_and_purge_cli(tmp_path):
     assert r.exit_code == 0 and "2 samples older than 30d deleted" in r.stdout
     r = CliRunner().invoke(app, ["samples", "purge", "--older-than", "soon", "--db", str(db)])
     assert r.exit_code == 2
+
+
+def test_async_clients_capture_too(fake, tmp_path):
+    import asyncio
+
+    from openai import AsyncOpenAI
+
+    spool = tmp_path / "spool"
+    client = spendwatch.instrument(
+        AsyncOpenAI(api_key="sk-test", base_url=fake.base_url),
+        feature="search",
+        capture=1.0,
+        spool_dir=spool,
+    )
+
+    async def go():
+        await client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "q7 odd"}]
+        )
+
+    asyncio.run(go())
+    (rec,) = _spooled(spool)
+    assert rec["answer"] == "answer 7 answer 7" and rec["feature"] == "search"

@@ -222,6 +222,15 @@ def _report(con, run_id: str, format: str) -> None:
             f"answers {s['output_ratio']}× as long (95 % interval {s['output_ratio_low']}–"
             f"{s['output_ratio_high']})"
         )
+    if s["latency_ms_median"] is not None:
+        typer.echo(
+            f"median latency {s['latency_ms_median']} ms"
+            + (
+                f" (original {s['original_latency_ms_median']} ms)"
+                if s["original_latency_ms_median"]
+                else ""
+            )
+        )
     typer.echo(
         f"the replay cost {_money(s['replay_cost_usd'])} (judge {_money(s['judge_cost_usd'])}, "
         f"embeddings {_money(s['embedding_cost_usd'])}); estimated {_money(s['estimated_cost_usd'])}"

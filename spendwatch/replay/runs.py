@@ -342,9 +342,15 @@ def summary(con: duckdb.DuckDBPyConnection, run: dict[str, Any], *, at: datetime
         "output_ratio": round(ratio, 3) if ratio is not None else None,
         "output_ratio_low": round(interval[0], 3) if interval else None,
         "output_ratio_high": round(interval[1], 3) if interval else None,
+        "latency_ms_median": _round(s["latency_ms_median"]),
+        "original_latency_ms_median": _round(s["original_latency_ms_median"]),
         "estimated_cost_usd": run["estimated_cost_usd"],
         "replay_cost_usd": cost["replay_usd"] + cost["judge_usd"] + cost["embed_usd"],
         "judge_cost_usd": cost["judge_usd"],
         "embedding_cost_usd": cost["embed_usd"],
         "lost_samples": lost,
     }
+
+
+def _round(v: float | None) -> float | None:
+    return None if v is None else round(v, 1)
