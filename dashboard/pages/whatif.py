@@ -59,7 +59,7 @@ m1.metric("Current cost", money(res.current_cost_usd), help=f"over {res.days:.1f
 m2.metric("Simulated cost", money(res.simulated_cost_usd), delta=f"{-res.savings_pct:+.1f} %", delta_color="inverse")
 m3.metric("Savings per month", f"{money(res.range['monthly_savings_low_usd'])} – {money(res.range['monthly_savings_high_usd'])}",
           help=f"central estimate {money(res.monthly_savings_usd)} a month (30 days)")
-for quality in evidence.lines(data.cursor(), scenario.features, scenario.to_model, res.monthly_savings_usd):
+for quality in evidence.for_scenario(data.cursor(), scenario):
     st.caption(quality)  # a stored replay's measured quality, or "unverified" and the command
 if res.rows:
     rows = pd.DataFrame(res.rows)

@@ -187,9 +187,8 @@ def check(
             retries,
             extra_headers=headers,
             model=judge,
-            temperature=0,
-            max_tokens=1,
             messages=agreement.judge_prompt(sample.request, first, second),
+            **_judge_limits(judge),
         )
         out["judge_input_tokens"] += r.usage.prompt_tokens
         out["judge_output_tokens"] += r.usage.completion_tokens
@@ -283,3 +282,11 @@ def from_batch_body(
     row |= check(c, sample, answer, run_id=run_id, judge=judge, retries=retries)
     row["retries"] = retries[0]
     return row
+
+
+def _judge_limits(judge: str) -> dict[str, Any]:
+    """One letter from a chat model; reasoning models (o-series, gpt-5) take no temperature and
+    need room to think before the letter."""
+    if judge.startswith(("o1", "o3", "o4", "gpt-5")):
+        return {"max_completion_tokens": 1024}
+    return {"temperature": 0, "max_tokens": 1}

@@ -4,9 +4,10 @@ good the cheaper model was — or that the figure is unverified, and which comma
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import duckdb
 
@@ -109,3 +110,23 @@ def lines(
     if len(features) == 1:
         return [line(con, features[0], target, monthly_savings_usd)]
     return [line(con, f, target, None) for f in features]
+
+
+def for_scenario(
+    con: duckdb.DuckDBPyConnection, scenario: Any, *, now: datetime | None = None
+) -> list[str]:
+    """The What-if page's sentences for its scenario: with one feature and a stored replay, the
+    monthly savings priced with the replay's measured answer length and loss rate (what the CLI's
+    what-if does by default), then the quality; otherwise "unverified" and the command."""
+    features = tuple(scenario.features)
+    ev = latest(con, features[0], scenario.to_model) if len(features) == 1 else None
+    if ev is None:
+        return lines(con, features, scenario.to_model)
+    from spendwatch import whatif
+
+    measured = whatif.with_evidence(con, scenario, output_ratio=None, escalate=None)
+    result = whatif.simulate(con, replace(measured, with_range=False), now=now)
+    return [
+        f"{features[0]} → {scenario.to_model} saves {usd(result.monthly_savings_usd)}/month "
+        f"(answer length and escalation as measured); {ev.sentence()}"
+    ]
