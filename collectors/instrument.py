@@ -494,7 +494,12 @@ def _with_capture(wrapper, defaults: dict, spool_dir: Any, rate: float | None, r
     from spendwatch import samples
 
     settings = get_settings()
-    cfg = samples.capture_config(settings.load_toml(), rate=rate, redactor=redactor)
+    try:
+        toml = settings.load_toml()
+    except ValueError as e:  # a broken config must not break the app: capture only what was asked here
+        log.warning("spendwatch capture: %s; [capture] ignored", e)
+        toml = {}
+    cfg = samples.capture_config(toml, rate=rate, redactor=redactor)
     if not cfg.enabled:
         return wrapper
     directory = samples.spool_dir(Path(spool_dir) if spool_dir else settings.spool_dir())

@@ -246,3 +246,21 @@ def test_async_clients_capture_too(fake, tmp_path):
     asyncio.run(go())
     (rec,) = _spooled(spool)
     assert rec["answer"] == "answer 7 answer 7" and rec["feature"] == "search"
+
+
+def test_a_broken_config_never_breaks_the_app(fake, tmp_path, monkeypatch):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[capture\nrate = ")
+    monkeypatch.setenv("SPENDWATCH_CONFIG", str(bad))
+    spool = tmp_path / "spool"
+    client = spendwatch.instrument(
+        OpenAI(api_key="sk-test", base_url=fake.base_url), capture=1.0, spool_dir=spool
+    )
+    client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "q1 easy"}]
+    )
+    assert len(_spooled(spool)) == 1  # the explicit capture= still applies
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        spendwatch.instrument(
+            OpenAI(api_key="sk-test", base_url=fake.base_url), capture=2, spool_dir=spool
+        )
