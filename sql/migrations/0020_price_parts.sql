@@ -90,35 +90,78 @@ LEFT JOIN price_rates p
                         ELSE 'standard' END
       AND q.ts >= p.valid_from AND q.ts < p.valid_to;
 
--- cost_fusd: the exact cost in 1e-15 USD, the sum of every part (see request_cost_parts).
+-- cost_fusd: the exact cost in 1e-15 USD, the sum of every part (the same arithmetic as requests_rated /
+-- request_cost_parts, written inline so that a text-only request, most rows, takes the three-term
+-- formula and pays nothing for the parts it does not have: `report` over 10M rows stays one fast pass).
 CREATE OR REPLACE VIEW requests_priced AS
-SELECT * EXCLUDE (text_in_n, cached_text_n, text_out_n, in_nano, cin_nano, cw_nano, out_nano, audio_in_nano,
-                  caud_nano, audio_out_nano, img_in_nano, img_out_nano, web_search_fusd, file_search_fusd,
-                  code_session_fusd, search_request_fusd, audio_hour_nano, cost_unknown, input_nano,
-                  cached_nano, output_nano, parts_source),
-       CASE WHEN NOT cost_unknown THEN
-           text_in_n::HUGEINT * in_nano
-           + cached_text_n::HUGEINT * cin_nano
-           + cache_write_tokens::HUGEINT * cw_nano
-           + (audio_input_tokens - cached_audio_tokens)::HUGEINT * COALESCE(audio_in_nano, 0)
-           + cached_audio_tokens::HUGEINT * COALESCE(caud_nano, 0)
-           + image_input_tokens::HUGEINT * img_in_nano
-           + text_out_n::HUGEINT * out_nano
-           + audio_output_tokens::HUGEINT * COALESCE(audio_out_nano, 0)
-           + image_output_tokens::HUGEINT * img_out_nano
-           + web_search_calls::HUGEINT * web_search_fusd
-           + file_search_calls::HUGEINT * file_search_fusd
-           + code_interpreter_sessions::HUGEINT * code_session_fusd
-           + search_request_fusd
-           + CASE WHEN audio_seconds > 0 THEN round(audio_seconds * audio_hour_nano * 1000000 / 3600)::HUGEINT ELSE 0 END
+WITH r AS (
+    SELECT q.*,
+           m.price_model,
+           CASE WHEN q.batch THEN 'batch'
+                WHEN q.service_tier IN ('flex', 'priority') THEN q.service_tier
+                WHEN q.service_tier = 'fast' THEN 'priority'
+                ELSE 'standard' END AS price_tier
+    FROM requests q
+    LEFT JOIN model_map m ON m.model = q.model
+)
+SELECT r.*,
+       p.price_source,
+       p.input_rate, p.cached_rate, p.output_rate,
+       CASE WHEN p.input_nano IS NULL OR (r.usage_missing AND r.status <> 'error') THEN NULL
+            WHEN r.cache_write_tokens = 0 AND r.audio_input_tokens = 0 AND r.audio_output_tokens = 0
+                 AND r.image_input_tokens = 0 AND r.image_output_tokens = 0 AND r.web_search_calls = 0
+                 AND r.file_search_calls = 0 AND r.code_interpreter_sessions = 0 AND r.audio_seconds = 0
+                 AND p.search_request_fusd IS NULL AND (p.lc_threshold IS NULL OR r.input_tokens <= p.lc_threshold)
+            THEN (r.input_tokens - r.cached_tokens)::HUGEINT * p.input_nano
+                 + r.cached_tokens::HUGEINT * p.cached_nano
+                 + r.output_tokens::HUGEINT * p.output_nano
+            WHEN (r.audio_input_tokens > 0 AND p.audio_in_nano IS NULL)
+                 OR (r.audio_output_tokens > 0 AND p.audio_out_nano IS NULL)
+                 OR (r.audio_seconds > 0 AND p.audio_hour_nano IS NULL) THEN NULL
+            WHEN r.input_tokens > p.lc_threshold THEN  -- long context: the whole request at the long-context rates
+                 greatest(r.input_tokens - r.cached_tokens - r.cache_write_tokens
+                          - (r.audio_input_tokens - r.cached_audio_tokens) - r.image_input_tokens, 0)::HUGEINT * p.input_lc_nano
+                 + greatest(r.cached_tokens - r.cached_audio_tokens, 0)::HUGEINT * p.cached_lc_nano
+                 + r.cache_write_tokens::HUGEINT * p.cache_write_lc_nano
+                 + (r.audio_input_tokens - r.cached_audio_tokens)::HUGEINT * COALESCE(p.audio_in_nano, 0)
+                 + r.cached_audio_tokens::HUGEINT * COALESCE(p.cached_audio_nano, p.audio_in_nano, 0)
+                 + r.image_input_tokens::HUGEINT * COALESCE(p.image_in_nano, p.input_nano)
+                 + greatest(r.output_tokens - r.audio_output_tokens - r.image_output_tokens, 0)::HUGEINT * p.output_lc_nano
+                 + r.audio_output_tokens::HUGEINT * COALESCE(p.audio_out_nano, 0)
+                 + r.image_output_tokens::HUGEINT * COALESCE(p.image_out_nano, p.output_nano)
+                 + r.web_search_calls::HUGEINT * COALESCE(p.web_search_fusd, 0)
+                 + r.file_search_calls::HUGEINT * COALESCE(p.file_search_fusd, 0)
+                 + r.code_interpreter_sessions::HUGEINT * COALESCE(p.code_session_fusd, 0)
+                 + CASE WHEN r.status = 'error' THEN 0 ELSE COALESCE(p.search_request_fusd, 0) END
+                 + CASE WHEN r.audio_seconds > 0 THEN round(r.audio_seconds * p.audio_hour_nano * 1000000 / 3600)::HUGEINT ELSE 0 END
+            ELSE
+                 greatest(r.input_tokens - r.cached_tokens - r.cache_write_tokens
+                          - (r.audio_input_tokens - r.cached_audio_tokens) - r.image_input_tokens, 0)::HUGEINT * p.input_nano
+                 + greatest(r.cached_tokens - r.cached_audio_tokens, 0)::HUGEINT * p.cached_nano
+                 + r.cache_write_tokens::HUGEINT * COALESCE(p.cache_write_nano, p.input_nano)
+                 + (r.audio_input_tokens - r.cached_audio_tokens)::HUGEINT * COALESCE(p.audio_in_nano, 0)
+                 + r.cached_audio_tokens::HUGEINT * COALESCE(p.cached_audio_nano, p.audio_in_nano, 0)
+                 + r.image_input_tokens::HUGEINT * COALESCE(p.image_in_nano, p.input_nano)
+                 + greatest(r.output_tokens - r.audio_output_tokens - r.image_output_tokens, 0)::HUGEINT * p.output_nano
+                 + r.audio_output_tokens::HUGEINT * COALESCE(p.audio_out_nano, 0)
+                 + r.image_output_tokens::HUGEINT * COALESCE(p.image_out_nano, p.output_nano)
+                 + r.web_search_calls::HUGEINT * COALESCE(p.web_search_fusd, 0)
+                 + r.file_search_calls::HUGEINT * COALESCE(p.file_search_fusd, 0)
+                 + r.code_interpreter_sessions::HUGEINT * COALESCE(p.code_session_fusd, 0)
+                 + CASE WHEN r.status = 'error' THEN 0 ELSE COALESCE(p.search_request_fusd, 0) END
+                 + CASE WHEN r.audio_seconds > 0 THEN round(r.audio_seconds * p.audio_hour_nano * 1000000 / 3600)::HUGEINT ELSE 0 END
        END AS cost_fusd,
        cost_fusd::DECIMAL(38, 0) * 0.000000000000001::DECIMAL(16, 15) AS cost_usd
-FROM requests_rated;
+FROM r
+LEFT JOIN price_rates p
+       ON p.price_model = r.price_model AND p.tier = r.price_tier
+      AND r.ts >= p.valid_from AND r.ts < p.valid_to;
 
 -- One row per (request, part) with a quantity: what each part cost, at which rate (explain, chargeback).
 CREATE OR REPLACE VIEW request_cost_parts AS
 WITH parts AS (
-    SELECT request_id, ts, model, price_model, price_tier, long_context, cost_unknown, price_source, parts_source,
+    SELECT request_id, ts, model, project_id, status, price_model, price_tier, long_context, cost_unknown,
+           price_source, parts_source,
            unnest([
                {'part': 'input', 'quantity': text_in_n::DECIMAL(38, 3), 'unit': 'tokens', 'fusd_per_unit': in_nano::DECIMAL(38, 6)},
                {'part': 'cached_input', 'quantity': cached_text_n, 'unit': 'tokens', 'fusd_per_unit': cin_nano::DECIMAL(38, 6)},
@@ -137,8 +180,8 @@ WITH parts AS (
            ]) AS p
     FROM requests_rated
 )
-SELECT request_id, ts, model, price_model, price_tier, long_context, cost_unknown, price_source, parts_source,
-       p.part, p.quantity, p.unit,
+SELECT request_id, ts, model, project_id, status, price_model, price_tier, long_context, cost_unknown,
+       price_source, parts_source, p.part, p.quantity, p.unit,
        (p.fusd_per_unit * 0.000000000000001::DECIMAL(16, 15))::DECIMAL(38, 21) AS usd_per_unit,
        CASE WHEN NOT cost_unknown THEN round(p.quantity * p.fusd_per_unit)::DECIMAL(38, 0) * 0.000000000000001::DECIMAL(16, 15) END AS cost_usd
 FROM parts
