@@ -264,3 +264,16 @@ def test_a_broken_config_never_breaks_the_app(fake, tmp_path, monkeypatch):
         spendwatch.instrument(
             OpenAI(api_key="sk-test", base_url=fake.base_url), capture=2, spool_dir=spool
         )
+
+
+def test_the_serve_drain_job_stores_handed_over_samples(con, tmp_path):
+    spool = tmp_path / "spool"
+    samples.write_spooled(spool / "samples", _sample("s1", "2026-11-01T00:00:00Z"))
+    (spool / "samples" / "broken.json").write_text("{not json")
+    job_id, run, seconds = samples._samples_drain_job(Settings(spool=spool), con)
+    assert (job_id, seconds) == ("samples-drain", 5)
+    run()
+    assert con.execute("SELECT sample_id, source FROM samples").fetchall() == [("s1", "capture")]
+    assert sorted(p.name for p in (spool / "samples").iterdir()) == [
+        "broken.bad"
+    ]  # kept for a person
