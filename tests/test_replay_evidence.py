@@ -188,11 +188,11 @@ def test_whatif_page_shows_the_evidence(replayed, monkeypatch):
     at.session_state["sw_whatif_recs"] = False
     at.run()
     assert not at.exception, at.exception
-    captions = [c.value for c in at.caption]
+    captions = [c.value for c in at.text]
     # the page's sentence prices the move with the measured ratio and loss rate: $8.95 a month (above)
     want = f"search → gpt-4o-mini saves $8.95/month (answer length and escalation as measured); {SENTENCE}"
     assert want in captions, captions
     at.session_state["sw_whatif_features"] = []
     at.run()
-    assert any("quality on gpt-4o-mini unverified" in c.value for c in at.caption)
+    assert any("quality on gpt-4o-mini unverified" in c.value for c in at.text)
     runtime.reset()

@@ -60,7 +60,7 @@ m2.metric("Simulated cost", money(res.simulated_cost_usd), delta=f"{-res.savings
 m3.metric("Savings per month", f"{money(res.range['monthly_savings_low_usd'])} – {money(res.range['monthly_savings_high_usd'])}",
           help=f"central estimate {money(res.monthly_savings_usd)} a month (30 days)")
 for quality in evidence.for_scenario(data.cursor(), scenario):
-    st.caption(quality)  # a stored replay's measured quality, or "unverified" and the command
+    st.text(quality)  # plain text (names are user data): a stored replay's quality, or "unverified" + command
 if res.rows:
     rows = pd.DataFrame(res.rows)
     by_feature = rows.groupby("feature", as_index=False)[["current_cost_usd", "simulated_cost_usd"]].sum()
