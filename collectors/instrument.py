@@ -549,14 +549,16 @@ def _with_capture(wrapper, defaults: dict, spool_dir: Any, rate: float | None, r
                   is_async: bool):
     """Wrap ``create`` so that a random share of non-streamed calls is kept as a redacted sample
     (``spendwatch.samples``); returns ``wrapper`` itself when capture is off."""
-    from spendwatch import samples
-
     settings = get_settings()
     try:
         toml = settings.load_toml()
     except ValueError as e:  # a broken config must not break the app: capture only what was asked here
         log.warning("spendwatch capture: %s; [capture] ignored", e)
         toml = {}
+    if rate is None and "capture" not in toml:
+        return wrapper  # off: nothing more is imported or done
+    from spendwatch import samples
+
     cfg = samples.capture_config(toml, rate=rate, redactor=redactor)
     if not cfg.enabled:
         return wrapper
