@@ -86,7 +86,7 @@ def synced_days(
 
     A day counts as synced from the first Costs API bucket stored up to the sync cursor (as in reconcile);
     days after ``now`` are not due yet and are in neither list."""
-    lo, hi = con.execute(store.query("chargeback_synced"), {}).fetchone()
+    lo, hi = con.execute(store.query("chargeback_synced"), {}).fetchall()[0]
     today = now.date() if isinstance(now, datetime) else now
     synced, missing = [], []
     d = month
@@ -167,7 +167,7 @@ def chargeback(
         exact = _to_cost_centres(exact, cost_centres or {})
     total = con.execute(
         store.query("chargeback_billed_total"), {"start": start, "end": end}
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     total = Decimal(total or 0)
     rows = round_rows(exact, total)
     rows = [{by: r["dim"], **{c: r[c] for c in COLUMNS}} for r in rows]
@@ -214,6 +214,8 @@ def allocate(
     rows = store.fetch_dicts(con, sql, params)
     for r in rows:
         r["project_id"] = r["project_id"] or None
+        if r["logged_cost_usd"] is not None and not r["logged_cost_usd"]:
+            r["logged_cost_usd"] = Decimal(0)
     return rows
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from spendwatch import chargeback, ingest
+from spendwatch import chargeback, demo, ingest
 from spendwatch.collectors.openai_usage import store_costs_page
 from tests.helpers import chat_record
 
@@ -344,3 +344,29 @@ def test_cli_json_shape_cost_centres_inert_and_never_synced(recorded, db_path, t
     r = _cli("chargeback", "--month", "2026-10", "--db", str(db_path))
     assert r.returncode == 1 and r.stderr.count("\n") == 1 and "spendwatch sync openai" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_the_demo_writes_a_bill_that_chargeback_allocates(con):
+    demo.generate(con, days=40, seed=5, now=NOW)
+    assert con.execute(
+        "SELECT DISTINCT source FROM cost_buckets UNION SELECT DISTINCT source FROM usage_buckets"
+    ).fetchall() == [("demo",)]
+    cb = chargeback.chargeback(con, month=NOV, now=NOW, by="feature")
+    assert cb.unsynced_days == [] and not cb.in_progress
+    got = {(r["feature"], r["project_id"], r["reason"]): r for r in cb.rows}
+    # 30 days of vector storage at $1.20 and of 180 web search calls at $10 per 1k ($1.80)
+    assert got[(None, None, "org-level")]["billed_usd"] == D("36.00")
+    assert got[(None, "proj_web", "not instrumented")]["billed_usd"] == D("54.00")
+    assert got[(None, demo.LEGACY_PROJECT, "not instrumented")]["billed_usd"] > 0
+    # gpt-4o is billed 15 % off: search (partly gpt-4o) pays less than its list price, summarize (gpt-4.1) the same
+    assert (
+        got[("search", "proj_web", None)]["billed_usd"]
+        < got[("search", "proj_web", None)]["logged_cost_usd"]
+    )
+    s = got[("summarize", "proj_data", None)]
+    assert abs(s["billed_usd"] - s["logged_cost_usd"]) < D("0.01")
+    assert sum(r["billed_usd"] for r in cb.rows) == cb.billed_usd.quantize(D("0.01"))
+    assert demo.generate(con, days=40, seed=5, now=NOW) == 0
+    assert (
+        chargeback.chargeback(con, month=NOV, now=NOW, by="feature").rows == cb.rows
+    )  # rewritten, not doubled
