@@ -64,6 +64,10 @@ def parse_month(text: str) -> date:
     return date(int(m.group(1)), int(m.group(2)), 1)
 
 
+def next_day(d: date) -> date:
+    return d + timedelta(days=1)
+
+
 def month_end(month: date) -> date:
     """The first day of the next month."""
     return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
@@ -209,7 +213,7 @@ def allocate(
     con: duckdb.DuckDBPyConnection, *, start: datetime, end: datetime, by: str
 ) -> list[dict[str, Any]]:
     """Exact (unrounded) rows: dim, project_id, reason, billed_usd, logged_cost_usd, requests."""
-    sql = store.render("chargeback_rows", dim=DIMENSIONS[by])
+    sql = matched_sql("chargeback_rows", DIMENSIONS[by])
     params = {"start": start, "end": end, **line_item_lists(con, start, end)}
     rows = store.fetch_dicts(con, sql, params)
     for r in rows:
@@ -217,6 +221,12 @@ def allocate(
         if r["logged_cost_usd"] is not None and not r["logged_cost_usd"]:
             r["logged_cost_usd"] = Decimal(0)
     return rows
+
+
+def matched_sql(name: str, dim: str) -> str:
+    """A query built on chargeback_matched.sql (line items meeting request groups), grouped by ``dim``."""
+    matched = store.render("chargeback_matched", dim=dim)
+    return store.query(name).replace("{{matched}}", matched)
 
 
 def _to_cost_centres(rows: list[dict[str, Any]], centres: dict[str, str]) -> list[dict[str, Any]]:
@@ -256,3 +266,23 @@ def round_rows(rows: list[dict[str, Any]], total: Decimal) -> list[dict[str, Any
     for j in range(missing if rows else 0):
         out[order[j % len(rows)]]["billed_usd"] += CENT
     return out
+
+
+def file_bytes(cb: Chargeback, fmt: str) -> bytes:
+    """The rows as a file: json, csv, xlsx (headline as title, totals row) or parquet. CSV and XLSX cells
+    that start like a formula are made inert (exports.neutralise)."""
+    import io
+
+    from spendwatch import exports
+
+    cols = [cb.by, *COLUMNS]
+    if fmt == "json":
+        return (exports.to_json_text(cb.rows) + "\n").encode("utf-8")
+    if fmt == "csv":
+        return exports.to_csv_text(cb.rows, cols).encode("utf-8")
+    buf = io.BytesIO()
+    if fmt == "xlsx":
+        exports.write_xlsx(cb.rows, buf, columns=cols, sheet="Chargeback", title=cb.headline_text())
+    else:
+        exports.write_parquet(cb.rows, buf, columns=cols)
+    return buf.getvalue()

@@ -370,3 +370,33 @@ def test_the_demo_writes_a_bill_that_chargeback_allocates(con):
     assert (
         chargeback.chargeback(con, month=NOV, now=NOW, by="feature").rows == cb.rows
     )  # rewritten, not doubled
+
+
+def test_reports_page_shows_the_chargeback(recorded, db_path, monkeypatch):
+    """The Chargeback view at the end of the Reports page: the figures of the recorded page above."""
+    from streamlit.testing.v1 import AppTest
+
+    from spendwatch import runtime
+    from tests.test_dashboard_pages import HARNESS, PAGES
+
+    recorded.close()
+    runtime.reset()
+    monkeypatch.setenv("SPENDWATCH_DB", str(db_path))
+    at = AppTest.from_string(HARNESS, default_timeout=60)
+    at.session_state["_test_page"] = str(PAGES / "reports.py")
+    at.session_state["sw_reports_cb_by"] = "feature"
+    at.run()
+    assert not at.exception, at.exception
+    assert "Chargeback: the bill allocated" in [h.value for h in at.subheader]
+    m = {x.label: x for x in at.metric}
+    assert m["Billed"].value == "$9.30" and m["Allocated to a feature"].value == "$5.43"
+    assert (
+        m["Allocated to a feature"].delta == "58.4 % of billed"
+        and m["Not allocated"].value == "$3.87"
+    )
+    table = at.dataframe[-1].value
+    assert list(table["feature"][:2]) == ["chat", "search"] and list(table["billed_usd"][:2]) == [
+        "$4.39",
+        "$1.04",
+    ]
+    assert any("not synced" in w.value for w in at.warning)
