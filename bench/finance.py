@@ -15,7 +15,7 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 
-from spendwatch import chargeback, focus, store
+from spendwatch import chargeback, focus, report, store
 from spendwatch.pricing import catalog, refresh_model_map
 
 MONTH = date(2026, 11, 1)
@@ -87,6 +87,10 @@ def main() -> None:
             rows = focus.focus_rows(con, month=MONTH, now=NOW, cost_centres=centres)[0]
             return f"{len(rows):,} rows, {len(focus.render(rows, fmt)):,} bytes"
 
+        timed(
+            "(reference) report --by feature",
+            lambda: f"{len(report.spend_report(con, by=['feature']))} rows",
+        )
         for by in ("feature", "cost_centre", "user"):
             timed(f"chargeback --by {by}", lambda by=by: cb(by))
         timed("export focus (CSV)", lambda: export("csv"))

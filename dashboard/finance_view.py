@@ -71,8 +71,11 @@ def render(month: date) -> None:
             f"{cb.unsynced_days[0]:%Y-%m-%d}: run `spendwatch sync openai`."
         )
     df = pd.DataFrame(cb.rows, columns=[by, *chargeback.COLUMNS])
+    df = money_columns(df, ["billed_usd", "logged_cost_usd"])
+    df.loc[df["reason"] == "unpriced model", "logged_cost_usd"] = "unpriced"  # unknown, never $0.00
+    df["requests"] = [f"{n:,}" for n in df["requests"]]
     st.dataframe(
-        money_columns(df, ["billed_usd", "logged_cost_usd"]),
+        df,
         hide_index=True,
         column_config={by: BY[by], **HEADERS},
     )

@@ -36,7 +36,13 @@ COLUMNS = (
 FORMATS = ("csv", "parquet")
 PICO = Decimal("1e-12")
 MICRO = Decimal("0.000001")
-_UNITS = {"tokens": "Tokens", "calls": "Calls", "requests": "Requests", "seconds": "Seconds"}
+_UNITS = {
+    "tokens": "Tokens",
+    "calls": "Calls",
+    "requests": "Requests",
+    "seconds": "Seconds",
+    "sessions": "Sessions",
+}
 
 
 def focus_rows(
@@ -84,7 +90,7 @@ def _row(r: tuple, item: Any, period: tuple[datetime, datetime], org: str) -> di
         billed,
         qty,
         unit,
-        rate,
+        fusd,
         by_feature,
         by_centre,
         logged,
@@ -94,7 +100,7 @@ def _row(r: tuple, item: Any, period: tuple[datetime, datetime], org: str) -> di
     unit_name = _UNITS.get(
         (unit or "").lower(), "Tokens" if part != "org" and quantity is not None else None
     )
-    list_unit = (Decimal(rate) / 1_000_000).normalize() if rate is not None else None
+    list_unit = (Decimal(fusd) / 10**15).normalize() if fusd is not None else None
     list_cost = (quantity * list_unit) if quantity is not None and list_unit is not None else billed
     tags = {**_tag_amounts(by_feature), **_tag_amounts(by_centre)}
     unallocated = None

@@ -8,14 +8,14 @@ import json
 import random
 import subprocess
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal as D
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from spendwatch import chargeback, demo, ingest
+from spendwatch import chargeback, demo, ingest, report
 from spendwatch.collectors.openai_usage import store_costs_page
 from tests.helpers import chat_record
 
@@ -366,6 +366,9 @@ def test_the_demo_writes_a_bill_that_chargeback_allocates(con):
     s = got[("summarize", "proj_data", None)]
     assert abs(s["billed_usd"] - s["logged_cost_usd"]) < D("0.01")
     assert sum(r["billed_usd"] for r in cb.rows) == cb.billed_usd.quantize(D("0.01"))
+    # the logged cost of the rows is exactly `spendwatch report`'s over the month (failed requests cost $0)
+    (total,) = report.spend_report(con, by=[], start=NOV, end=date(2026, 11, 30))
+    assert sum(r["logged_cost_usd"] or 0 for r in cb.rows) == total["cost_usd"]
     assert demo.generate(con, days=40, seed=5, now=NOW) == 0
     assert (
         chargeback.chargeback(con, month=NOV, now=NOW, by="feature").rows == cb.rows

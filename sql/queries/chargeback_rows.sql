@@ -23,10 +23,17 @@ billed AS (
     GROUP BY ALL
 ),
 logged AS (
-    SELECT CASE WHEN input_rate IS NULL THEN NULL ELSE dim END AS dim, project_id,
-           CASE WHEN input_rate IS NULL THEN 'unpriced model' END AS reason,
+    SELECT CASE WHEN unknown THEN NULL ELSE dim END AS dim, project_id,
+           CASE WHEN unknown THEN 'unpriced model' END AS reason,
            sum(n) AS requests,
-           sum(cost_fusd) AS cost_fusd
+           sum(CASE WHEN NOT unknown THEN
+                   t_input::HUGEINT * f_input + t_cached::HUGEINT * f_cached + t_cache_write::HUGEINT * f_cache_write
+                   + t_audio_input::HUGEINT * f_audio_input + t_cached_audio::HUGEINT * f_cached_audio
+                   + t_image_input::HUGEINT * f_image_input + t_output::HUGEINT * f_output
+                   + t_audio_output::HUGEINT * f_audio_output + t_image_output::HUGEINT * f_image_output
+                   + t_web_search::HUGEINT * f_web_search + t_file_search::HUGEINT * f_file_search
+                   + t_code::HUGEINT * f_code + n::HUGEINT * f_search_preview
+                   + round(t_seconds * f_seconds)::HUGEINT END) AS cost_fusd
     FROM req
     GROUP BY ALL
 )
