@@ -27,7 +27,7 @@ from typing import Any
 
 import duckdb
 
-from spendwatch.ingest import IngestResult, ingest_lines
+from spendwatch.ingest import IngestResult, ingest_bytes
 from spendwatch.scheduler import job_factory
 
 try:  # pydantic-core (always there with openai / pydantic-settings) encodes records in Rust
@@ -210,9 +210,8 @@ def drain(con: duckdb.DuckDBPyConnection, directory: Path, *, now: datetime | No
             "SELECT count(*) FROM ingest_log WHERE kind = 'spool' AND unit_key = ?", [key]
         ).fetchall()
         if not done[0][0]:
-            lines = seg.read_text(encoding="utf-8", errors="replace").splitlines()
-            total = total + ingest_lines(
-                con, lines, source=f"spool:{seg.name}", kind="spool", unit_key=key, now=now
+            total = total + ingest_bytes(  # split on \n only: U+2028 in a tag is data
+                con, seg.read_bytes(), source=f"spool:{seg.name}", kind="spool", unit_key=key, now=now
             )
         seg.unlink(missing_ok=True)
     return total

@@ -157,14 +157,27 @@ def ingest_lines(
     con: duckdb.DuckDBPyConnection, lines: Iterable[str], *, source: str, kind: str = "lines",
     unit_key: str | None = None,
     before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
-    now: datetime | None = None,
+    now: datetime | None = None, pre_reasons: Iterable[str | None] | None = None,
 ) -> IngestResult:
-    """Ingest request-log JSON lines already in memory (spool segments, Batch output, tests)."""
+    """Ingest request-log JSON lines already in memory (Batch output, tests). ``pre_reasons``: per line,
+    why the reader already knows it is bad (else None)."""
     started = now or utc_now()
     files.create_lines_table(con)
-    files.stage_lines(con, list(lines))
+    files.stage_lines(con, list(lines), pre_reasons=None if pre_reasons is None else list(pre_reasons))
     return commit_staged(con, source=source, kind=kind, unit_key=unit_key or source, started_at=started,
                          before_commit=before_commit)
+
+
+def ingest_bytes(
+    con: duckdb.DuckDBPyConnection, data: bytes, *, source: str, kind: str, unit_key: str,
+    now: datetime | None = None,
+) -> IngestResult:
+    """Ingest newline-delimited JSON bytes (a spool segment): split on ``\\n`` only, a line that is
+    not UTF-8 quarantined, as for a JSONL file."""
+    started = now or utc_now()
+    files.create_lines_table(con)
+    files.stage_bytes(con, data)
+    return commit_staged(con, source=source, kind=kind, unit_key=unit_key, started_at=started)
 
 
 def ingest_file(

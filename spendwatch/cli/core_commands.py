@@ -58,12 +58,10 @@ def ingest_cmd(
     con = open_store(settings)
     total = ingest.IngestResult("total")
     if format == "openai-batch":
-        from spendwatch.collectors.batch import batch_records
+        from spendwatch.collectors.batch import ingest_batch
 
         for path in paths:
-            lines = batch_records(path, input_file)
-            total = total + ingest.ingest_lines(con, lines, source=f"batch:{path.resolve()}", kind="batch",
-                                                unit_key=str(path.resolve()))
+            total = total + ingest_batch(con, path, input_file)
         typer.echo(total.summary())
         return
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
