@@ -37,7 +37,11 @@ typed AS (
            CASE WHEN tags_v IS NOT NULL AND json_valid(tags_v) AND json_type(tags_v) = 'OBJECT' THEN tags_v::JSON END AS tags
     FROM fields
 )
-SELECT *,
+-- free text of a valid row is stored with any key or bearer token masked (sw_redact: migration 0014)
+SELECT * REPLACE (sw_redact(feature) AS feature, sw_redact(project_id) AS project_id,
+                  sw_redact(api_key_id) AS api_key_id, sw_redact(user_id) AS user_id,
+                  sw_redact(endpoint) AS endpoint, sw_redact(error_type) AS error_type,
+                  sw_redact(tags)::JSON AS tags),
        CASE
            WHEN pre_reason IS NOT NULL THEN pre_reason
            WHEN NOT is_object THEN CASE WHEN json_valid(raw) THEN 'not a JSON object' ELSE 'broken JSON' END
