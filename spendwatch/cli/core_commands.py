@@ -42,6 +42,8 @@ def ingest_cmd(
     if spool:
         from spendwatch.collectors.spool import drain
 
+        if spool_dir is not None and not spool_dir.is_dir():  # a typo must not look like an empty spool
+            raise SpendwatchError(f"spool directory not found: {spool_dir} (nothing was ingested)")
         settings = settings_for(db, config)
         con = open_store(settings)
         typer.echo(drain(con, spool_dir or settings.spool_dir()).summary())
