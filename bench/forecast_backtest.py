@@ -11,7 +11,8 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from spendwatch import catalog, demo, forecast, store
+from spendwatch import demo, forecast, store
+from spendwatch.pricing import catalog
 
 
 def main() -> None:
