@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -63,6 +64,7 @@ def _counts(con) -> tuple[int, int]:
     return con.execute("SELECT (SELECT count(*) FROM requests), (SELECT count(*) FROM quarantine)").fetchall()[0]
 
 
+@pytest.mark.timeout(900)  # 400 examples take ~4 min on a loaded 2-core box
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
 @given(st.lists(mutated_line(), min_size=26, max_size=32))
 def test_every_line_is_accounted_for(lines):
