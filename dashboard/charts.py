@@ -47,19 +47,22 @@ def peak_vs_limit(df: pd.DataFrame, *, peak: str, limit: str, title: str, y_labe
     return fig
 
 
+SPENT, BUDGET, FORECAST = "#1f77b4", "#d62728", "#ff7f0e"  # three lines, three colours
+
+
 def burn_down(b: dict) -> go.Figure:
     """Running spend in the rule's window against its budget, with the month-end forecast dashed."""
     days = [r["day"] for r in b["days"]]
     cum = [float(r["cumulative_usd"]) for r in b["days"]]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=days, y=cum, mode="lines+markers", name="spent"))
+    fig.add_trace(go.Scatter(x=days, y=cum, mode="lines+markers", name="spent", line={"color": SPENT}))
     all_days = b["all_days"]
     if all_days:
         fig.add_trace(go.Scatter(x=[all_days[0], all_days[-1]], y=[float(b["budget_usd"])] * 2, mode="lines",
-                                 name="budget", line={"color": "red"}))
+                                 name="budget", line={"color": BUDGET}))
     if b["forecast_usd"] is not None and days:
         fig.add_trace(go.Scatter(x=[days[-1], all_days[-1]], y=[cum[-1], float(b["forecast_usd"])], mode="lines",
-                                 name="forecast", line={"dash": "dash"}))
+                                 name="forecast", line={"dash": "dash", "color": FORECAST}))
     fig.update_layout(title=f"Budget burn-down: {b['rule']}", xaxis_title="day", yaxis_title="USD",
                       height=300, margin={"t": 40, "b": 20})
     return fig

@@ -253,3 +253,20 @@ def save_alert_rule(name: str, *, replace: bool, **fields) -> str | None:
     except alerts.InvalidRule as e:
         return str(e)
     return None
+
+
+def rule_state(rule: dict, burn: dict | None, *, fired_lately: bool) -> str:
+    """A rule card's state: "fired" once the window's spend crossed its first level (a forecast rule:
+    once the forecast reached the budget), "at risk" while the month-end forecast reaches the budget
+    (a forecast rule: 80 % of it), else "ok". Spike and other rules: fired when an event came in the
+    last 24 hours."""
+    if burn is None:
+        return "fired" if fired_lately else "ok"
+    budget, spent, fc = burn["budget_usd"], burn["spent_usd"], burn["forecast_usd"]
+    if rule["kind"] == "forecast":
+        if fc is not None and fc >= budget:
+            return "fired"
+        return "at risk" if fc is not None and fc * 5 >= budget * 4 else "ok"
+    if spent * 100 >= budget * min(rule.get("levels") or (100,)):
+        return "fired"
+    return "at risk" if fc is not None and fc >= budget else "ok"

@@ -29,3 +29,21 @@ def _missing(v) -> bool:
         return v is None or v != v  # NaN
     except TypeError:
         return False
+
+
+_MD_SPECIAL = set("\\`*_{}[]()<>#+-.!|~:$&=\"'")
+
+
+def plain(text: object) -> str:
+    """User text (a tag, a model name, a rule's scope) for a markdown element: every character that
+    markdown, Streamlit's ``:colour[...]``/``:icon:`` directives or LaTeX could read is
+    backslash-escaped, so ``[x](http://…)``, ``![](…)`` or a bare URL shows as the text it is."""
+    return "".join(f"\\{ch}" if ch in _MD_SPECIAL else ch for ch in str(text)).replace("\n", " ")
+
+
+def chart_text(text: object) -> object:
+    """User text for a plotly label (legend, axis tick, hover): plotly renders ``<a href>``, ``<b>``
+    and friends in labels, so ``<``, ``>`` and ``&`` become entities (shown literally)."""
+    if not isinstance(text, str):
+        return text
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -33,6 +33,7 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8501) -> N
         "browser.gatherUsageStats": False,
         "server.fileWatcherType": "none",
         "global.developmentMode": False,
+        "client.toolbarMode": "minimal",  # no Deploy button, no developer menu
     }
     print(f"spendwatch: dashboard on http://{host}:{port}  (database {settings.db}; Ctrl-C stops)", flush=True)
     try:

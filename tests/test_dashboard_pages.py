@@ -44,7 +44,7 @@ from spendwatch.errors import SpendwatchError
 from tests.helpers import chat_record
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ROOT / "dashboard" / "pages"
+PAGES = ROOT / "dashboard" / "views"
 NOW = datetime.now(UTC).replace(tzinfo=None)
 Y = NOW.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(hours=12)  # yesterday 12:00 UTC
 
