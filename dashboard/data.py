@@ -198,6 +198,11 @@ def rows_per_source(f: explore.Filters):
 
 
 @st.cache_data(ttl=30, show_spinner=False)
+def future_timestamps() -> dict:
+    return health.future_timestamps(cursor())
+
+
+@st.cache_data(ttl=30, show_spinner=False)
 def quarantine_reasons():
     return health.quarantine_reasons(cursor())
 

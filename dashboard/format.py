@@ -31,7 +31,9 @@ def _missing(v) -> bool:
         return False
 
 
-_MD_SPECIAL = set("\\`*_{}[]()<>#+-.!|~:$&=\"'")
+_MD_SPECIAL = set(
+    "\\`*_{}[]()<>#!|~:$&.@"
+)  # "." and "@": no www. or e-mail autolinks; "-" "+" only matter at a line start
 
 
 def plain(text: object) -> str:

@@ -2,7 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from spendwatch.dashboard import charts, data, sidebar
-from spendwatch.dashboard.format import money, money_columns, percent
+from spendwatch.dashboard.format import money, money_columns, percent, plain
 from spendwatch.explore import DIMENSIONS, GRAINS, METRICS, group_label
 from spendwatch.money import usd_exact
 
@@ -53,7 +53,7 @@ if not rows:
 
 row = tbl.iloc[rows[0]]
 group = tuple((b, None if pd.isna(row[b]) else row[b]) for b in by)
-st.subheader(f"Requests: {group_label(dict(group), by)}")
+st.subheader(f"Requests: {plain(group_label(dict(group), by))}")
 reqs = data.drill(f, group)
 st.caption("Newest first, at most 200. Select one to explain its cost.")
 pick = st.dataframe(money_columns(reqs, ["cost_usd"]), hide_index=True, on_select="rerun",
@@ -63,7 +63,7 @@ if reqs.empty:
     st.stop()
 request_id = reqs.iloc[chosen[0] if chosen else 0]["request_id"]
 
-st.subheader(f"Cost explain: {request_id}")
+st.subheader(f"Cost explain: {plain(request_id)}")
 e = data.explain(request_id)
 left, right = st.columns(2)
 left.dataframe(pd.DataFrame(e["tokens"], columns=["tokens", "count"]), hide_index=True)
@@ -72,9 +72,9 @@ if e["price"] is None:
 else:
     p = e["price"]
     right.markdown(
-        f"**Price row**: `{p['price_model']}` ({p['resolution']}), tier **{p['tier']}**, in force "
+        f"**Price row**: {plain(p['price_model'])} ({plain(p['resolution'])}), tier **{plain(p['tier'])}**, in force "
         f"{p['valid_from']:%Y-%m-%d} – {p['valid_to']:%Y-%m-%d}  \n"
         f"input {usd_exact(p['input_per_mtok'])} · cached {usd_exact(p['cached_per_mtok'])} · "
-        f"output {usd_exact(p['output_per_mtok'])} per 1M tokens  \n**Source**: {p['source']}")
+        f"output {usd_exact(p['output_per_mtok'])} per 1M tokens  \n**Source**: {plain(p['source'])}")
     right.code(e["formula"], language=None)
     right.metric("Cost of this request", money(e["cost_usd"]))

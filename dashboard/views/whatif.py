@@ -5,7 +5,7 @@ import streamlit as st
 
 from spendwatch.clock import utc_now
 from spendwatch.dashboard import charts, data, sidebar
-from spendwatch.dashboard.format import money, money_columns
+from spendwatch.dashboard.format import money, money_columns, plain
 from spendwatch.errors import SpendwatchError
 from spendwatch.whatif import Scenario
 
@@ -69,7 +69,7 @@ if res.rows:
     st.dataframe(money_columns(rows, ["current_cost_usd", "simulated_cost_usd"]), hide_index=True)
 else:
     st.info("No successful requests match these choices in the selected range.")
-st.markdown("**Assumptions**\n" + "\n".join(f"- {a}" for a in res.assumptions))
+st.markdown("**Assumptions**\n" + "\n".join(f"- {plain(a)}" for a in res.assumptions))
 
 st.subheader("Recommendations")
 days = max(1, round((end - f.start).total_seconds() / 86400))
