@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from spendwatch import catalog, demo, forecast, ingest, store
+from spendwatch import demo, forecast, ingest, store
+from spendwatch.pricing import catalog
 
 NOW = datetime(2026, 11, 25, 12)
 MONTHS = [datetime(2026, m, 1) for m in (7, 8, 9, 10)]

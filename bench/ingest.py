@@ -21,8 +21,9 @@ from pathlib import Path
 
 import duckdb
 
-from spendwatch import catalog, ingest, store
+from spendwatch import ingest, store
 from spendwatch.collectors import files
+from spendwatch.pricing import catalog
 
 MODELS = ["gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18", "o4-mini-2025-04-16", "text-embedding-3-small"]
 

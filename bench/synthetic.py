@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 
-from spendwatch import catalog, store
-from spendwatch.pricing import refresh_model_map
+from spendwatch import store
+from spendwatch.pricing import catalog, refresh_model_map
 
 
 def build(path: Path, rows: int) -> duckdb.DuckDBPyConnection:

@@ -7,8 +7,9 @@ import threading
 
 import duckdb
 
-from spendwatch import catalog, store
+from spendwatch import store
 from spendwatch.config import Settings, get_settings
+from spendwatch.pricing import catalog
 
 _lock = threading.Lock()
 _con: duckdb.DuckDBPyConnection | None = None

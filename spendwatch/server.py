@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 from importlib import resources
 
-from spendwatch import catalog, runtime, store
+from spendwatch import runtime, store
 from spendwatch.config import Settings
+from spendwatch.pricing import catalog
 from spendwatch.scheduler import build_scheduler
 
 log = logging.getLogger("spendwatch.server")

@@ -28,7 +28,8 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def con(db_path: Path):
     """A real DuckDB file with the schema and the price catalog."""
-    from spendwatch import catalog, store
+    from spendwatch import store
+    from spendwatch.pricing import catalog
 
     c = store.connect(db_path)
     catalog.materialise(c)

@@ -8,7 +8,8 @@ import pytest
 from pydantic import SecretStr
 from streamlit.testing.v1 import AppTest
 
-from spendwatch import access, catalog, demo, runtime, store
+from spendwatch import access, demo, runtime, store
+from spendwatch.pricing import catalog
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 

@@ -12,9 +12,10 @@ from decimal import Decimal
 
 import pytest
 
-from spendwatch import alerts, catalog, demo, ingest, store
+from spendwatch import alerts, demo, ingest, store
 from spendwatch.alerts import rules
 from spendwatch.alerts.deliver import Delivery
+from spendwatch.pricing import catalog
 from tests.helpers import chat_record
 from tests.receivers import SmtpReceiver, WebhookReceiver
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from spendwatch import alerts, catalog, ingest, runtime, store
+from spendwatch import alerts, ingest, runtime, store
 from spendwatch.alerts import rules
+from spendwatch.pricing import catalog
 from spendwatch.clock import utc_now
 from tests.helpers import chat_record
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from spendwatch import catalog, ingest, runtime, store
+from spendwatch import ingest, runtime, store
+from spendwatch.pricing import catalog
 from tests.helpers import chat_record
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")

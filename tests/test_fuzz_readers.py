@@ -8,7 +8,8 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spendwatch import catalog, ingest, store
+from spendwatch import ingest, store
+from spendwatch.pricing import catalog
 from tests.helpers import chat_record
 
 BASE = json.loads(chat_record("x", "gpt-4o", 1200, 150, cached=1024))

@@ -15,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spendwatch import catalog, ingest, store
+from spendwatch import ingest, store
 from spendwatch.collectors import files
+from spendwatch.pricing import catalog
 from tests.helpers import chat_record
 
 # JSON value texts chosen where the two readers could disagree: number spellings (read_json prints

@@ -38,7 +38,7 @@ def test_every_query_file_is_used():
 
 
 def test_core_never_imports_streamlit_or_plotly():
-    mods = ["spendwatch.store", "spendwatch.catalog", "spendwatch.pricing", "spendwatch.ingest", "spendwatch.report",
+    mods = ["spendwatch.store", "spendwatch.pricing.catalog", "spendwatch.pricing", "spendwatch.ingest", "spendwatch.report",
             "spendwatch.exports", "spendwatch.whatif", "spendwatch.forecast", "spendwatch.analytics",
             "spendwatch.demo", "spendwatch.server", "spendwatch.scheduler", "spendwatch.cli"]
     code = "import sys\n" + "".join(f"import {m}\n" for m in mods) + (

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from decimal import Decimal as D
 
-from spendwatch import catalog, ingest, pricing, report
+from spendwatch import ingest, pricing, report
+from spendwatch.pricing import catalog
 from tests.conftest import SHARED
 from tests.helpers import chat_record, cost_of
 

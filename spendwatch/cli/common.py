@@ -8,8 +8,9 @@ from typing import Annotated
 import duckdb
 import typer
 
-from spendwatch import catalog, store
+from spendwatch import store
 from spendwatch.config import Settings, get_settings
+from spendwatch.pricing import catalog
 
 DbOption = Annotated[
     Path | None,

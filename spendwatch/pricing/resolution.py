@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 
+from spendwatch.pricing.genai import openai_models
 from spendwatch.store import fetch_dicts
 
 _DATED = re.compile(r"^(?P<family>.+?)-(\d{4}-\d{2}-\d{2}|\d{4})$")
@@ -48,9 +49,7 @@ def resolve(model: str, keys: set[str]) -> Resolution:
 
 
 def _catalog_models() -> list[Any]:
-    from spendwatch.catalog import _openai_models
-
-    return _openai_models()
+    return openai_models()
 
 
 def price_keys(con: duckdb.DuckDBPyConnection) -> set[str]:

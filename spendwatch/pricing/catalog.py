@@ -22,6 +22,8 @@ import duckdb
 
 from spendwatch import store
 from spendwatch.errors import SpendwatchError
+from spendwatch.pricing.genai import openai_models
+from spendwatch.pricing.resolution import refresh_model_map
 
 EPOCH = datetime(2000, 1, 1)
 TIERS = ("standard", "batch", "flex", "priority")
@@ -47,12 +49,6 @@ def _dec(value: Any) -> Decimal | None:
     return Decimal(str(value))
 
 
-def _openai_models() -> list[Any]:
-    from genai_prices import data
-
-    return next(p for p in data.providers if p.id == "openai").models
-
-
 def _aliases(clause: Any) -> list[str]:
     """Exact model names a genai-prices match clause lists (ClauseEquals inside ClauseOr)."""
     if hasattr(clause, "equals"):
@@ -66,7 +62,7 @@ def genai_prices_rows() -> list[PriceRow]:
     """Every OpenAI model in the bundled genai-prices snapshot, under its id and each alias."""
     version = metadata.version("genai-prices")
     rows: list[PriceRow] = []
-    for m in _openai_models():
+    for m in openai_models():
         keys = [m.id, *[a for a in _aliases(m.match) if a != m.id]]
         src = f"genai-prices {version}"
         dated: list[tuple[datetime, Any]] = []
@@ -208,8 +204,6 @@ def materialise(con: duckdb.DuckDBPyConnection, config: dict[str, Any] | None = 
             "source": [r.source for r in rows],
         }
     )
-    from spendwatch.pricing import refresh_model_map
-
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM prices")
