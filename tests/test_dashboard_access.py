@@ -16,8 +16,8 @@ from streamlit.testing.v1 import AppTest
 
 from spendwatch import alerts, ingest, runtime, store
 from spendwatch.alerts import rules
-from spendwatch.pricing import catalog
 from spendwatch.clock import utc_now
+from spendwatch.pricing import catalog
 from tests.helpers import chat_record
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")

@@ -30,7 +30,6 @@ from streamlit.testing.v1 import AppTest
 
 from spendwatch import (
     analytics,
-    catalog,
     explore,
     health,
     ingest,
@@ -41,6 +40,7 @@ from spendwatch import (
     store,
 )
 from spendwatch.errors import SpendwatchError
+from spendwatch.pricing import catalog
 from tests.helpers import chat_record
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,8 +10,8 @@ import pytest
 
 from spendwatch import alerts, ingest, runtime, store
 from spendwatch.alerts import rules
-from spendwatch.pricing import catalog
 from spendwatch.dashboard.format import plain
+from spendwatch.pricing import catalog
 from tests.helpers import chat_record
 from tests.test_dashboard_pages import Y, _app, _metrics, _ts, seed_lines
 
