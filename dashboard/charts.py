@@ -52,13 +52,18 @@ METRIC_LABELS = {"cost": "Cost (USD)", "tokens": "Tokens (input + output)", "req
 
 
 def metric_over_time(df: pd.DataFrame, *, title: str, metric: str, grain: str, tz: str = "UTC",
-                     legend: str = "Group", y_label: str | None = None) -> go.Figure:
+                     legend: str = "Group", y_label: str | None = None, partial=None) -> go.Figure:
     """Stacked bars of ``value`` per ``bucket``, one colour per ``group`` (explore.series output)."""
     df = _plain(df, "group")
     fig = px.bar(df, x="bucket", y="value", color="group" if "group" in df and df["group"].nunique() > 1 else None,
                  title=title, color_discrete_map=_colours(df, "group"), labels={"bucket": f"{grain.capitalize()} ({tz})", "value": y_label or METRIC_LABELS[metric],
                                       "group": legend})
     fig.update_layout(barmode="stack", legend_title_text=legend, height=420)
+    if partial is not None and not df.empty and (pd.to_datetime(df["bucket"]).dt.date == partial).any():
+        # today's bar is today so far: say so on it, or it reads as a collapse in spend
+        day = pd.Timestamp(partial)
+        fig.add_vrect(x0=day - pd.Timedelta(hours=12), x1=day + pd.Timedelta(hours=12), fillcolor="#999999",
+                      opacity=0.15, line_width=0, annotation_text="today (so far)", annotation_position="top left")
     if metric == "cost":
         fig.update_layout(yaxis_tickprefix="$")
     return fig

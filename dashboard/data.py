@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from decimal import Decimal
+
 import duckdb
 import streamlit as st
 
@@ -41,9 +44,31 @@ def has_data() -> bool:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def month_forecast() -> dict:
+def month_forecast(scope_col: str | None = None, scope_value: str | None = None, at=None) -> dict:
     rollups_ready()
-    return forecast.forecast_month_end(cursor())
+    return forecast.forecast_month_end(cursor(), at=at, scope_col=scope_col, scope_value=scope_value)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def filtered_overview(f: explore.Filters, now) -> dict:
+    """Today and month to date (UTC) under the sidebar's value filters (its dates do not apply:
+    these windows are today and this month by definition)."""
+    rollups_ready()
+    values = {field: getattr(f, field) for field, _ in explore.FILTERS.values()}
+    end = now + timedelta(seconds=1)
+    day = explore.totals(cursor(), explore.Filters(now.replace(hour=0, minute=0, second=0, microsecond=0), end,
+                                                   **values))
+    month = explore.totals(cursor(), explore.Filters(datetime(now.year, now.month, 1), end, **values))
+    inp = month["input_tokens"]
+    return {"today_usd": day["cost_usd"], "month_to_date_usd": month["cost_usd"],
+            "month_unpriced_requests": month["unpriced_requests"],
+            "month_cache_savings_usd": month["cache_savings_usd"],
+            "cache_hit_rate": (Decimal(month["cached_tokens"]) / Decimal(inp)) if inp else Decimal(0)}
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def last_request():
+    return health.last_request(cursor())
 
 
 # --- Issue 7 pages: every figure comes from the core; rollups are brought up to date on demand. ---
@@ -112,6 +137,12 @@ def top_features(f: explore.Filters, n: int = 10):
 @st.cache_data(ttl=300, show_spinner=False)
 def target_models() -> list[str]:
     return analytics.target_models(cursor())
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def prices_per_mtok() -> tuple[dict[str, dict], dict[str, str]]:
+    """The standard-tier price in force per price key, and each seen model's price key."""
+    return explore.model_prices(cursor())
 
 
 @st.cache_data(ttl=60, show_spinner="Simulating…")

@@ -311,3 +311,11 @@ def explain(con: duckdb.DuckDBPyConnection, request_id: str) -> dict[str, Any] |
         f" + {r['output_tokens']:,} × {usd_exact(r['output_rate'])}/1M = {usd_exact(recomputed)}"
     )
     return out
+
+
+def model_prices(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, dict[str, Any]], dict[str, str | None]]:
+    """The standard-tier price in force per price key (``prices_current``), and the price key each
+    model name seen in requests resolves to: the What-if page shows source and target prices per 1M."""
+    prices = {r["model"]: r for r in store.fetch_dicts(con, store.query("prices_current"))}
+    mapped = {r["model"]: r["price_model"] for r in store.fetch_dicts(con, store.query("explore_model_map"))}
+    return prices, mapped

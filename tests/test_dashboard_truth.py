@@ -94,3 +94,159 @@ def test_data_health_counts_requests_dated_in_the_future(tmp_path, monkeypatch):
     at = _app(db, monkeypatch, "data_health")
     assert _metrics(at)["Dated in the future"] == "6 requests"
     assert any("dated more than 5 minutes in the future" in w.value for w in at.warning)
+
+
+# --- issue 16 -------------------------------------------------------------------------------------
+
+OVERVIEW = "overview"
+
+
+@pytest.fixture
+def seeded(tmp_path):
+    db, con = _db(tmp_path, seed_lines())
+    con.close()
+    return db
+
+
+def _recent_db(tmp_path, extra=(), *, minutes_ago: int = 1, days_ago: int = 0):
+    from spendwatch.clock import utc_now
+
+    t = utc_now() - timedelta(days=days_ago, minutes=minutes_ago)
+    ts = t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    lines = [
+        # a: 1M x $2.50 + 1M x $10.00 = $12.50 (search); b: 1M x $2.50 + 1M cached x $1.25 = $3.75 (chat)
+        chat_record("a", "gpt-4o", 1_000_000, 1_000_000, ts=ts, feature="search"),
+        chat_record("b", "gpt-4o", 2_000_000, 0, cached=1_000_000, ts=ts, feature="chat"),
+        chat_record("c", "in-house-model", 10, 10, ts=ts, feature="labs"),  # no price
+        *extra,
+    ]
+    db, con = _db(tmp_path, lines, now=t)
+    con.close()
+    return db
+
+
+def test_overview_top_row_honours_the_filters(tmp_path, monkeypatch):
+    db = _recent_db(tmp_path)
+    at = _app(db, monkeypatch, OVERVIEW, state={"sw_feature": ["chat"]})
+    m = _metrics(at)
+    assert (
+        m["Spend today (UTC)"] == "$3.75" and m["Month to date"] == "$3.75"
+    )  # chat only, not $16.25
+    assert m["Spend in the selected range"] == "$3.75"
+    assert any("top row: today and this month (UTC)" in c.value for c in at.caption)
+    # two filters: the forecast cannot take them, and says so in one line
+    runtime.reset()
+    at = _app(db, monkeypatch, OVERVIEW, state={"sw_feature": ["chat", "search"]})
+    assert _metrics(at)["Month to date"] == "$16.25"
+    assert any("except to the forecast" in c.value for c in at.caption)
+
+
+def test_pages_name_the_filters_they_do_not_apply(seeded, monkeypatch):
+    for page, words in (
+        ("reports", "Not applied here: the sidebar's dates and filters"),
+        ("whatif", "Not applied here: the sidebar's model, user and API key filters"),
+        ("rate_limits", "Not applied here: the feature, project, API key and user filters"),
+        ("alerts", "Not applied here: the sidebar's dates and filters"),
+    ):
+        runtime.reset()
+        at = _app(seeded, monkeypatch, page)
+        assert any(words in c.value for c in at.caption), page
+
+
+def test_whatif_own_source_picker_savings_and_prices(seeded, monkeypatch):
+    # Two whole days; from gpt-4o-mini (chat r3 + r4 = $0.75 + $0.75 = $1.50) to gpt-4o-mini: no change;
+    # to gpt-4o: r3 1M x 2.50 + 1M x 10 = 12.50, r4 2M x 2.50 + 2M x 1.25 + 0.5M x 10 = 12.50 -> $25.00
+    state = {
+        "sw_range": (Y.date() - timedelta(days=1), Y.date()),
+        "sw_whatif_from": "gpt-4o-mini",
+        "sw_whatif_target": "gpt-4o",
+        "sw_model": ["gpt-4o", "in-house-model"],
+    }  # the sidebar's is ignored
+    at = _app(seeded, monkeypatch, "whatif", state=state)
+    m = _metrics(at)
+    assert m["Current cost"] == "$1.50" and m["Simulated cost"] == "$25.00"
+    rows = at.dataframe[0].value
+    assert list(rows["savings_usd"]) == [-23.5]  # 1.50 - 25.00: shown as −$23.50 by column_config
+    assert list(rows["from_input_per_mtok"]) == [0.15] and list(rows["to_input_per_mtok"]) == [2.5]
+    assert list(rows["to_output_per_mtok"]) == [10.0]
+    # no embedding model is offered for chat traffic
+    assert not [o for o in at.selectbox(key="sw_whatif_target").options if "embedding" in o]
+
+
+def test_overview_top_features_end_with_other(tmp_path, monkeypatch):
+    # twelve more features f00..f11, f_k costs (k + 1) x 100,000 gpt-4o input tokens = $0.25 x (k + 1)
+    extra = [
+        chat_record(f"x{k}", "gpt-4o", (k + 1) * 100_000, 0, ts=_ts(Y), feature=f"f{k:02d}")
+        for k in range(12)
+    ]
+    db = _recent_db(tmp_path, extra)
+    at = _app(
+        db, monkeypatch, OVERVIEW, state={"sw_range": (Y.date(), Y.date() + timedelta(days=2))}
+    )
+    top = at.dataframe[0].value
+    assert len(top) == 11 and top["feature"].iloc[-1] == "(other)"
+    # the rows add up to the range's total: 12.50 + 3.75 + 0.25 x (1 + ... + 12) = 16.25 + 19.50 = 35.75
+    assert _metrics(at)["Spend in the selected range"] == "$35.75"
+    assert round(top["cost_usd"].sum(), 2) == 35.75
+    assert top["requests"].sum() == 15
+    # labs (unpriced) reads "unpriced (1 requests)", never $0.00
+    assert "unpriced (1 requests)" in set(top["unpriced"])
+
+
+def test_stale_data_says_so_and_has_no_forecast(tmp_path, monkeypatch):
+    db = _recent_db(tmp_path, days_ago=7)
+    at = _app(
+        db,
+        monkeypatch,
+        OVERVIEW,
+        state={"sw_range": (Y.date() - timedelta(days=10), Y.date() + timedelta(days=1))},
+    )
+    m = _metrics(at)
+    assert m["Forecast to month end"] == "unavailable"
+    assert any("last request 7 days ago" in w.value for w in at.warning)
+    assert any("Data: last request 7 days ago" in c.value for c in at.caption)
+    # today's bar is marked partial
+    runtime.reset()
+    (tmp_path / "fresh").mkdir()
+    fresh = _app(_recent_db(tmp_path / "fresh"), monkeypatch, OVERVIEW)
+    assert _metrics(fresh)["Forecast to month end"] != "unavailable"
+    layout = json.loads(fresh.get("plotly_chart")[0].proto.spec)["layout"]
+    assert any(a.get("text") == "today (so far)" for a in layout.get("annotations", []))
+
+
+def test_colours_do_not_depend_on_the_series_order():
+    import pandas as pd
+
+    from spendwatch.dashboard import charts
+
+    both = pd.DataFrame(
+        {"bucket": ["2026-11-01"] * 2, "group": ["o1", "gpt-4o"], "value": [1.0, 2.0]}
+    )
+    one = pd.DataFrame(
+        {"bucket": ["2026-11-01"] * 2, "group": ["gpt-4o", "gpt-4o-mini"], "value": [2.0, 1.0]}
+    )
+
+    def colours(df):
+        fig = charts.metric_over_time(df, title="t", metric="cost", grain="day")
+        return {t.name: t.marker.color for t in fig.data}
+
+    assert colours(both)["gpt-4o"] == colours(one)["gpt-4o"] == charts.colour("gpt-4o")
+    assert len({charts.colour(m) for m in ("gpt-4o", "gpt-4o-mini", "o1")}) == 3
+
+
+def test_alert_rule_lines_have_their_own_colours():
+    from datetime import date
+    from decimal import Decimal as D
+
+    from spendwatch.dashboard import charts
+
+    fig = charts.burn_down(
+        {
+            "rule": "r",
+            "days": [{"day": date(2026, 11, 1), "cumulative_usd": D(1)}],
+            "all_days": [date(2026, 11, 1), date(2026, 11, 30)],
+            "budget_usd": D(10),
+            "forecast_usd": D(12),
+        }
+    )
+    assert len({t.line.color for t in fig.data}) == 3

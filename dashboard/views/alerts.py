@@ -18,6 +18,7 @@ st.caption(
     "Budgets per day, week or month; month-end forecasts; spikes. `spendwatch serve` checks every minute "
     "and delivers each alert once to a webhook, e-mail or the log."
 )
+st.caption("Not applied here: the sidebar's dates and filters — each rule has its own scope, window and time zone.")
 editable_here = auth.can_edit(data.config())
 if not editable_here:
     st.info(auth.READ_ONLY_NOTE)

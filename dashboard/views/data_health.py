@@ -42,6 +42,8 @@ else:
     st.dataframe(sync, hide_index=True, column_config={"cursor_ts": "Synced up to (UTC)", "last_run_at": "Last run"})
 
 f = sidebar.filters()
+st.caption("The chart below follows the sidebar's dates and time zone; its value filters and the tables on this "
+           "page do not apply — data health is about every stored row, whoever sent it.")
 per_day = data.rows_per_source(f)
 if not per_day.empty:
     st.plotly_chart(charts.metric_over_time(per_day, title="Requests per source per day", metric="requests", grain="day",

@@ -3,7 +3,7 @@ import streamlit as st
 
 from spendwatch import analytics, reconcile, report
 from spendwatch.dashboard import charts, data, sidebar
-from spendwatch.dashboard.format import money, money_columns
+from spendwatch.dashboard.format import money, table
 
 GROUPS = {"feature": "Feature", "project": "Project", "api_key": "API key", "cost_centre": "Cost centre"}
 
@@ -14,6 +14,8 @@ if not data.has_data() or not months:
             "`client = spendwatch.instrument(OpenAI())` in your app, or `spendwatch demo`.")
     st.stop()
 
+st.caption("Not applied here: the sidebar's dates and filters — a report is one whole UTC month of all traffic, "
+           "the same rows and totals as `spendwatch report`, whatever is selected elsewhere.")
 c1, c2 = st.columns([1, 2])
 c1.selectbox("Month (UTC)", months, key=sidebar.choice("sw_reports_month", months, months[0]),
              format_func=lambda m: f"{m:%B %Y}")
@@ -37,7 +39,8 @@ chart = df.assign(cost=df["cost_usd"].astype(float), label=df[by].fillna("(none)
 st.plotly_chart(charts.bars(chart, x="label", y="cost", title=f"Cost by {GROUPS[by].lower()}, {month:%B %Y}",
                             x_label=GROUPS[by], y_label="Cost (USD)", money=True), width="stretch")
 shown = pd.concat([df, pd.DataFrame([{by: "Total", **tot}])], ignore_index=True)
-st.dataframe(money_columns(shown, ["cost_usd"]), hide_index=True, column_config={by: GROUPS[by], "cost_usd": "Cost"})
+shown_df, config = table(shown, labels={by: GROUPS[by]})
+st.dataframe(shown_df, hide_index=True, column_config=config)
 
 d1, d2, d3 = st.columns(3)
 stem = f"spendwatch-{month:%Y-%m}-by-{by}"
@@ -46,6 +49,10 @@ d2.download_button("Download XLSX", data.report_file(month, by, "xlsx"), f"{stem
                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 d3.download_button("Download Parquet", data.report_file(month, by, "parquet"), f"{stem}.parquet",
                    "application/vnd.apache.parquet")
+
+# -- Further report sections go here, each a function in its own module called with the month, e.g.
+#    chargeback.render(month) from dashboard/chargeback.py (finance). The reconciliation below ends the
+#    page early (st.stop) when nothing is synced, so sections must come before it.
 
 st.subheader("Reconciliation with OpenAI's bill")
 rec_dims = list(reconcile.DIMENSIONS)
@@ -66,7 +73,7 @@ r3.metric("Drift (billed − logged)", money(rt["drift_usd"]), delta_color="off"
           help="over the days with a bill; a day not synced has no drift")
 st.plotly_chart(charts.logged_vs_billed(rec, by=rec_by, title=f"Logged vs billed by {rec_by}, {month:%B %Y}"),
                 width="stretch")
-st.dataframe(money_columns(pd.DataFrame(rec), reconcile.MONEY), hide_index=True,
-             column_config={"drift_pct": st.column_config.NumberColumn("drift %", format="%.2f")})
+rec_df, rec_config = table(pd.DataFrame(rec))
+st.dataframe(rec_df, hide_index=True, column_config=rec_config)
 st.download_button("Download reconciliation CSV", data.reconciliation_csv(month, rec_by),
                    f"spendwatch-{month:%Y-%m}-reconciliation-by-{rec_by}.csv", "text/csv")
