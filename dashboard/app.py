@@ -3,10 +3,12 @@
 The page scripts live in ``views/`` (not ``pages/``, which Streamlit would run by itself on a direct
 URL, around this script's gate); only this script registers them, and only after the gate."""
 
+import time
 from pathlib import Path
 
 import streamlit as st
 
+from spendwatch import rollups_job
 from spendwatch.dashboard import auth, sidebar
 
 HERE = Path(__file__).resolve().parent
@@ -33,5 +35,9 @@ pages = [
     ),
 ]
 navigation = st.navigation(pages)
+building = rollups_job.status()
+if building["state"] == "building":  # serve started moments ago on a large database
+    st.info(f"Building the hourly rollups ({time.time() - building['started']:.0f} s so far): until they are "
+            "ready, figures come from the raw table and take a little longer.", icon=":material/hourglass_top:")
 sidebar.render()  # date range, time zone, filters: shared by every page, kept across page switches
 navigation.run()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from decimal import Decimal
-
 import duckdb
 import streamlit as st
 
@@ -54,16 +51,7 @@ def filtered_overview(f: explore.Filters, now) -> dict:
     """Today and month to date (UTC) under the sidebar's value filters (its dates do not apply:
     these windows are today and this month by definition)."""
     rollups_ready()
-    values = {field: getattr(f, field) for field, _ in explore.FILTERS.values()}
-    end = now + timedelta(seconds=1)
-    day = explore.totals(cursor(), explore.Filters(now.replace(hour=0, minute=0, second=0, microsecond=0), end,
-                                                   **values))
-    month = explore.totals(cursor(), explore.Filters(datetime(now.year, now.month, 1), end, **values))
-    inp = month["input_tokens"]
-    return {"today_usd": day["cost_usd"], "month_to_date_usd": month["cost_usd"],
-            "month_unpriced_requests": month["unpriced_requests"],
-            "month_cache_savings_usd": month["cache_savings_usd"],
-            "cache_hit_rate": (Decimal(month["cached_tokens"]) / Decimal(inp)) if inp else Decimal(0)}
+    return explore.today_and_month(cursor(), f, now=now)
 
 
 @st.cache_data(ttl=10, show_spinner=False)

@@ -250,3 +250,41 @@ def test_alert_rule_lines_have_their_own_colours():
         }
     )
     assert len({t.line.color for t in fig.data}) == 3
+
+
+def test_rollups_are_built_when_serve_starts_and_pages_say_so_meanwhile(seeded, monkeypatch):
+    import inspect
+    import time
+
+    from spendwatch import rollups, rollups_job, server
+
+    assert "rollups_job.build_at_start(con)" in inspect.getsource(server.serve)
+    con = store.connect(seeded)
+    try:
+        assert not rollups.is_fresh(con)
+        rollups_job.build_at_start(con, min_rows=1).join(
+            60
+        )  # min_rows=1: the seed's 6 rows count as large
+        assert rollups_job.status()["state"] == "done" and rollups.is_fresh(con)
+    finally:
+        con.close()
+    runtime.reset()
+    monkeypatch.setattr(rollups_job, "_status", {"state": "building", "started": time.time() - 3})
+    at = AppTestApp(seeded, monkeypatch)
+    assert any("Building the hourly rollups" in i.value for i in at.info)
+
+
+def AppTestApp(db, monkeypatch):  # noqa: N802 - the real app.py, not the page harness
+    from pathlib import Path
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("SPENDWATCH_DB", str(db))
+    st.cache_data.clear()
+    at = AppTest.from_file(
+        str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py"), default_timeout=60
+    )
+    at.run()
+    assert not at.exception, at.exception
+    return at
