@@ -288,3 +288,21 @@ def AppTestApp(db, monkeypatch):  # noqa: N802 - the real app.py, not the page h
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def test_tables_sort_money_as_numbers_and_a_recommendation_loads(seeded, monkeypatch):
+    state = {"sw_range": (Y.date() - timedelta(days=1), Y.date())}
+    at = _app(seeded, monkeypatch, "explore", state=state)
+    table = at.dataframe[0].value
+    assert table["cost_usd"].dtype.kind == "f" and str(table["requests"].dtype) == "Int64"
+    # sorted as numbers: 16.25 > 1.50 (as text "$1.50" < "$16.25" < "$4..." would interleave)
+    assert list(table["cost_usd"].dropna()) == sorted(table["cost_usd"].dropna(), reverse=True)
+    runtime.reset()
+    at = _app(seeded, monkeypatch, "whatif", state=state)
+    recs = at.dataframe[-1].value
+    first = recs.iloc[0]
+    next(b for b in at.button if b.label == "Load into the simulator").click().run()
+    assert not at.exception
+    assert at.selectbox(key="sw_whatif_from").value == first["model"]
+    assert at.selectbox(key="sw_whatif_target").value == first["to_model"]
+    assert at.multiselect(key="sw_whatif_features").value == [first["feature"]]
