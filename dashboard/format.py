@@ -6,13 +6,22 @@ from decimal import Decimal
 
 from spendwatch.money import usd as money
 
-__all__ = ["chart_text", "money", "percent", "plain", "table", "unpriced_text"]
+__all__ = ["chart_text", "money", "money_columns", "percent", "plain", "table", "unpriced_text"]
 
 
 def percent(value: Decimal | float | int | None, *, digits: int = 1) -> str:
     if value is None or _missing(value):
         return "—"
     return f"{float(value):.{digits}%}"
+
+
+def money_columns(df, columns):
+    """A copy of ``df`` with ``columns`` as money text (prefer :func:`table`: numbers that sort)."""
+    out = df.copy()
+    for c in columns:
+        if c in out.columns:
+            out[c] = [money(None if _missing(v) else v) for v in out[c]]
+    return out
 
 
 def _missing(v) -> bool:
