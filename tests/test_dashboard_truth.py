@@ -169,7 +169,9 @@ def test_whatif_own_source_picker_savings_and_prices(seeded, monkeypatch):
     assert list(rows["savings_usd"]) == [-23.5]  # 1.50 - 25.00: shown as −$23.50 by column_config
     assert list(rows["from_input_per_mtok"]) == [0.15] and list(rows["to_input_per_mtok"]) == [2.5]
     assert list(rows["to_output_per_mtok"]) == [10.0]
-    # no embedding model is offered for chat traffic
+    # one source model at a time (no "any model" that would move embedding traffic onto a chat model),
+    # and no embedding model is offered for chat traffic
+    assert at.selectbox(key="sw_whatif_from").options == ["gpt-4o", "gpt-4o-mini", "in-house-model"]
     assert not [o for o in at.selectbox(key="sw_whatif_target").options if "embedding" in o]
 
 

@@ -23,16 +23,15 @@ end = min(f.end, utc_now())
 if end <= f.start:
     st.info("The selected dates are all in the future: pick a range with traffic in the sidebar.")
     st.stop()
-ANY = "(any model)"
-
-
 def _embedding(model: str | None) -> bool:
     """Embedding models and chat models never stand in for each other."""
     return bool(model) and "embedding" in model
 
 
 features = data.filter_options()["feature"]
-models = [ANY, *data.filter_options()["model"]]
+# one source model at a time: "any model" would move embedding traffic onto a chat model (or back)
+models = data.filter_options()["model"]
+busiest_chat = next((m for m in models if not _embedding(m)), models[0] if models else None)
 load = st.session_state.pop("_sw_whatif_load", None)
 if load:  # "Load into the simulator" on a recommendation: set the widgets before they are drawn
     st.session_state.update({"sw_whatif_features": [load["feature"]], "sw_whatif_from": load["model"],
@@ -42,8 +41,8 @@ c1, c0, c2 = st.columns([2, 1, 1])
 kept = [v for v in st.session_state.get("sw_whatif_features", list(f.features)) if v in features]
 st.session_state["sw_whatif_features"] = kept
 c1.multiselect("Features", features, key="sw_whatif_features", placeholder="all features")
-c0.selectbox("From model", models, key=sidebar.choice("sw_whatif_from", models, ANY))
-source = None if st.session_state["sw_whatif_from"] == ANY else st.session_state["sw_whatif_from"]
+c0.selectbox("From model", models, key=sidebar.choice("sw_whatif_from", models, busiest_chat))
+source = st.session_state["sw_whatif_from"]
 targets = [t for t in data.target_models() if _embedding(t) == _embedding(source)]
 c2.selectbox("Move them to", targets, key=sidebar.choice("sw_whatif_target", targets, "gpt-4o-mini"))
 s1, s2, s3, s4 = st.columns(4)
