@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from importlib import resources
 
-from spendwatch import runtime, store
+from spendwatch import rollups_job, runtime, store
 from spendwatch.config import Settings
 from spendwatch.pricing import catalog
 from spendwatch.scheduler import build_scheduler
@@ -27,6 +27,7 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8501) -> N
     runtime.install(con, settings)
     scheduler = build_scheduler(settings, con)
     scheduler.start()
+    rollups_job.build_at_start(con)  # not on the first page view (11 s at 10M requests)
     flags = {
         "server.port": port,
         "server.address": host,
@@ -34,6 +35,7 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8501) -> N
         "browser.gatherUsageStats": False,
         "server.fileWatcherType": "none",
         "global.developmentMode": False,
+        "client.toolbarMode": "minimal",  # no Deploy button, no developer menu
     }
     print(f"spendwatch: dashboard on http://{host}:{port}  (database {settings.db}; Ctrl-C stops)", flush=True)
     try:
