@@ -12,7 +12,7 @@ from rich.table import Table
 
 from spendwatch import days, exports, whatif
 from spendwatch.cli import app, dates
-from spendwatch.cli.common import ConfigOption, DbOption, open_store, settings_for
+from spendwatch.cli.common import ConfigOption, DbOption, call, open_store, settings_for
 from spendwatch.clock import utc_now
 
 
@@ -67,14 +67,14 @@ def whatif_cmd(
         output_ratio=_fraction("--output-ratio", output_ratio, low=Decimal("0.01"), high=Decimal(100)),
         cache_hit=_fraction("--cache-hit", cache_hit), batch=batch, prices=prices, with_range=with_range,
     )
-    con = open_store(settings_for(db, config))
-    whatif.target_price_model(con, to)  # an unknown target is the first thing to hear about
-    empty = days.empty_window(con, start, end)
+    con = open_store(settings_for(db, config), read_only=True)
+    call(whatif.target_price_model, con, to)  # an unknown target is the first thing to hear about
+    empty = call(days.empty_window, con, start, end)
     if empty:
         typer.echo(empty, err=format == "json")
         if format == "table":
             return
-    result = whatif.simulate(con, scenario, now=now)
+    result = call(whatif.simulate, con, scenario, now=now)
     if not empty and not result.rows and format == "table":
         typer.echo(f"no successful requests match that scope {days.describe(start, end)}")
         return
@@ -115,14 +115,14 @@ def recommend_cmd(
     first, last = dates.days(from_date, to_date)
     start, end = whatif.default_window(first, last, now=utc_now(), days=last_days)
     settings = settings_for(db, config)
-    con = open_store(settings)
-    empty = days.empty_window(con, start, end)
+    con = open_store(settings, read_only=True)
+    empty = call(days.empty_window, con, start, end)
     if empty:
         typer.echo(empty, err=format == "json")
         if format == "json":
             typer.echo("[]")
         return
-    rows = recommend.recommend(con, start=start, end=end, config=settings.load_toml())
+    rows = call(recommend.recommend, con, start=start, end=end, config=settings.load_toml())
     if format == "json":
         typer.echo(exports.to_json_text(rows))
         return
