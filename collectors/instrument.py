@@ -148,7 +148,61 @@ def instrument(
         resource.create = wrapper
         # with_raw_response captures `create` when first built: rebuild it around the wrapper
         resource.__dict__.pop("with_raw_response", None)
+    _instrument_media(client, defaults, writer, is_async)
     return client
+
+
+# Issue 15 (pricing): audio and image calls, whose usage has its own rates. (resource, sub, method, endpoint)
+MEDIA_ENDPOINTS = (
+    ("audio", "transcriptions", "create", "audio.transcriptions"),
+    ("audio", "speech", "create", "audio.speech"),
+    ("images", None, "generate", "images.generate"),
+    ("images", None, "edit", "images.edit"),
+)
+
+
+def _instrument_media(client: Any, defaults: dict, writer: SpoolWriter, is_async: bool) -> None:
+    """Wrap the audio/images methods like ``create``; set the data-residency tag from the API host."""
+    residency = residency_of(getattr(client, "base_url", None))
+    if residency:
+        defaults["data_residency"] = residency
+    for attr, sub, method, endpoint in MEDIA_ENDPOINTS:
+        resource = getattr(client, attr, None)
+        if resource is not None and sub:
+            resource = getattr(resource, sub, None)
+        original = getattr(resource, method, None) if resource is not None else None
+        if original is None or getattr(original, "_spendwatch", False):
+            continue
+        wrapper = (_async_wrapper if is_async else _sync_wrapper)(original, endpoint, defaults, writer)
+        wrapper._spendwatch = True
+        setattr(resource, method, wrapper)
+        resource.__dict__.pop("with_raw_response", None)
+
+
+def residency_of(base_url: Any) -> str | None:
+    """'eu' for https://eu.api.openai.com/v1 (OpenAI's data-residency hosts bill an uplift), else None."""
+    host = getattr(base_url, "host", None) or str(base_url or "").split("://")[-1].split("/")[0]
+    prefix = str(host).split(".", 1)[0].lower()
+    return prefix if prefix in ("eu", "us") and str(host).lower().endswith("api.openai.com") else None
+
+
+def tool_call_counts(response: Any) -> dict[str, int] | None:
+    """Hosted tool calls in a Responses output: web/file search calls, code-interpreter sessions
+    (distinct containers). None when there are none (usage carries no call counts)."""
+    counts: dict[str, int] = {}
+    containers: set[str] = set()
+    for item in getattr(response, "output", None) or []:
+        kind = getattr(item, "type", None) or (item.get("type") if isinstance(item, dict) else None)
+        if kind == "web_search_call":
+            counts["web_search"] = counts.get("web_search", 0) + 1
+        elif kind == "file_search_call":
+            counts["file_search"] = counts.get("file_search", 0) + 1
+        elif kind == "code_interpreter_call":
+            cid = getattr(item, "container_id", None) or (item.get("container_id") if isinstance(item, dict) else None)
+            containers.add(cid or f"call-{len(containers)}")
+    if containers:
+        counts["code_interpreter"] = len(containers)
+    return counts or None
 
 
 def _iso(wall: float) -> str:
@@ -210,7 +264,7 @@ def _build(
         "latency_ms": round((ended - started) * 1000, 3),
         "status": status or ("ok" if error is None else "error"),
     }
-    for k in ("feature", "project_id", "user_id", "api_key_id"):
+    for k in ("feature", "project_id", "user_id", "api_key_id", "data_residency"):
         if k in ctx:
             rec[k] = ctx.pop(k)
     if ctx:
@@ -224,6 +278,10 @@ def _build(
         rec["request_id"], rec["model"], rec["service_tier"] = request_id, model, service_tier
     if usage is not None:
         rec["usage"] = usage  # pydantic model: the spool encoder writes it without None fields
+    if response is not None and endpoint == "responses":
+        calls = tool_call_counts(response)
+        if calls:
+            rec["tool_calls"] = calls
     if ttft is not None:
         rec["ttft_ms"] = round(ttft * 1000, 3)
     attempts, headers = call
@@ -321,7 +379,7 @@ def _recorded(result, stream_cls, endpoint: str, defaults: dict, put, started: f
             return stream_cls(result, endpoint, defaults, put, started, hide, kwargs.get("model"), call)
         response = result if isinstance(result, BaseModel) else _parsed(result)
         put(partial(_build, endpoint, defaults, _tags.get(), call, started, time.perf_counter(), time.time(),
-                    response))
+                    response, model=kwargs.get("model")))
     except Exception:
         _warn_once()
     return result

@@ -258,6 +258,10 @@ def requests(con: duckdb.DuckDBPyConnection, f: Filters, *, group: dict[str, Any
     return pd.DataFrame(rows, columns=cols)
 
 
+_PART_COUNTS = ("cached_audio_tokens", "image_input_tokens", "image_output_tokens", "audio_seconds",
+                "web_search_calls", "file_search_calls", "code_interpreter_sessions")
+
+
 def explain(con: duckdb.DuckDBPyConnection, request_id: str) -> dict[str, Any] | None:
     """Why one request costs what it does: tokens by kind, the price row in force (its source and
     validity), and the DESIGN.md formula with the request's numbers. None if there is no such request."""
@@ -274,7 +278,7 @@ def explain(con: duckdb.DuckDBPyConnection, request_id: str) -> dict[str, Any] |
         ("  of which reasoning", r["reasoning_tokens"]),
     ]
     for kind in ("cache_write_tokens", "audio_input_tokens", "audio_output_tokens", "accepted_prediction_tokens",
-                 "rejected_prediction_tokens"):
+                 "rejected_prediction_tokens", *_PART_COUNTS):
         if r[kind]:
             tokens.append((kind.removesuffix("_tokens").replace("_", " "), r[kind]))
     out: dict[str, Any] = {"request": {k: r[k] for k in ("request_id", "ts", "model", "endpoint", "feature", "batch",
@@ -310,4 +314,23 @@ def explain(con: duckdb.DuckDBPyConnection, request_id: str) -> dict[str, Any] |
         f" + {r['cached_tokens']:,} × {usd_exact(r['cached_rate'])}/1M"
         f" + {r['output_tokens']:,} × {usd_exact(r['output_rate'])}/1M = {usd_exact(recomputed)}"
     )
+    _explain_parts(con, request_id, out)
     return out
+
+
+def _explain_parts(con: duckdb.DuckDBPyConnection, request_id: str, out: dict[str, Any]) -> None:
+    """Issue 15: a request with parts beyond text (audio, images, cache writes, long context, tool
+    calls) is explained part by part, each with its rate and source (spendwatch.pricing.explain)."""
+    from spendwatch.pricing import explain as part_explain
+
+    parts = part_explain.cost_parts(con, request_id)
+    out["parts"] = parts
+    if out["cost_usd"] is None:
+        out["formula"] = "no usage recorded for this request (TTS, an interrupted stream): its cost is unknown, not $0"
+        out["recomputed_usd"] = None
+        return
+    if parts and not part_explain.is_text_only(parts):
+        out["lines"] = [{"kind": p["part"], "tokens": p["quantity"], "rate_per_mtok": p["rate"],
+                         "cost_usd": p["cost_usd"]} for p in parts]
+        out["recomputed_usd"] = sum((p["cost_usd"] for p in parts if p["cost_usd"] is not None), start=Decimal(0))
+        out["formula"] = part_explain.formula(parts)

@@ -23,6 +23,7 @@ import duckdb
 from spendwatch import store
 from spendwatch.errors import SpendwatchError
 from spendwatch.pricing import price_keys, resolve
+from spendwatch.pricing.line_items import parse_line_item, split_long_context
 from spendwatch.report import window
 
 DIMENSIONS = ("day", "project", "model")
@@ -48,10 +49,11 @@ PCT = Decimal("0.01")
 
 @dataclass(frozen=True)
 class Tolerance:
-    """Two amounts agree when they differ by less than ``usd`` or less than ``pct`` % of the larger."""
+    """Two amounts agree when they differ by less than ``usd`` or less than ``pct`` % of the larger
+    (relative: a 13 % gap on a small day is a difference, a 0.1 % gap on a large one is not)."""
 
     usd: Decimal = Decimal("0.01")
-    pct: Decimal = Decimal("1")
+    pct: Decimal = Decimal("0.5")
 
     def differ(self, a: Decimal, b: Decimal) -> bool:
         gap = abs(a - b)
@@ -107,6 +109,7 @@ def reconcile(
     lo, hi = window(start, end)
     tolerance = tolerance or Tolerance()
     map_usage_models(con)
+    load_line_items(con)
     params = {
         "start": lo,
         "end": hi,
@@ -114,13 +117,99 @@ def reconcile(
         "by_project": "project" in cols,
         "by_model": "model" in cols,
     }
+    parts = _parts_by_group(con, params, cols)
     out = []
     for r in store.fetch_dicts(con, store.query("reconcile_rows"), params):
-        out.append(_finish(r, cols, tolerance))
+        key = tuple(r[c] for c in cols)
+        out.append(_finish(r, cols, tolerance, parts.get(key, {})))
     return out
 
 
-def _finish(r: dict[str, Any], cols: list[str], tol: Tolerance) -> dict[str, Any]:
+def load_line_items(con: duckdb.DuckDBPyConnection) -> int:
+    """Parse each distinct Costs API line item once into ``_line_items`` (model, part, tier)."""
+    texts = [t for (t,) in con.execute("SELECT DISTINCT line_item FROM cost_buckets").fetchall()]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _line_items "
+        "(line_item VARCHAR PRIMARY KEY, model VARCHAR, part VARCHAR, tier VARCHAR)"
+    )
+    if texts:
+        con.executemany(
+            "INSERT INTO _line_items VALUES (?, ?, ?, ?)", [(t, *parse_line_item(t)) for t in texts]
+        )
+    return len(texts)
+
+
+def _parts_by_group(
+    con: duckdb.DuckDBPyConnection, params: dict[str, Any], cols: list[str]
+) -> dict[tuple, dict[tuple[str, str], list[Decimal]]]:
+    """(group key) -> {(part, tier): [logged, billed]} from reconcile_parts.sql."""
+    out: dict[tuple, dict[tuple[str, str], list[Decimal]]] = {}
+    q = {"start": params["start"], "end": params["end"]}
+    for r in store.fetch_dicts(con, store.query("reconcile_parts"), q):
+        key = tuple(r[c] for c in cols)
+        cell = out.setdefault(key, {}).setdefault((r["part"], r["tier"]), [Decimal(0), Decimal(0)])
+        cell[0] += r["logged_usd"]
+        cell[1] += r["billed_usd"]
+    return out
+
+
+AUDIO_PARTS = {"audio_input", "cached_audio_input", "audio_output", "audio_seconds"}
+TOOL_PARTS = {"web_search", "file_search", "code_interpreter", "search_preview"}
+STORAGE_PARTS = {"vector_storage", "container_storage"}
+TRAINING_PARTS = {"fine_tuning_training", "fine_tuning_hosting"}
+
+
+def part_reasons(parts: dict[tuple[str, str], list[Decimal]], tol: Tolerance) -> list[str]:
+    """Specific reasons, part by part, for what billed and logged disagree on (text tokens excepted:
+    the generic reason covers those)."""
+    by_part: dict[str, list[Decimal]] = {}
+    by_tier: dict[str, list[Decimal]] = {}
+    for (part, tier), (logged, billed) in parts.items():
+        for acc, k in ((by_part, part), (by_tier, tier)):
+            cell = acc.setdefault(k, [Decimal(0), Decimal(0)])
+            cell[0] += logged
+            cell[1] += billed
+    out: list[str] = []
+    for part in sorted(by_part):
+        logged, billed = by_part[part]
+        if not tol.differ(billed, logged):
+            continue
+        base, long_ctx = split_long_context(part)
+        gap = f"billed ${billed:,.2f}, the logs price ${logged:,.2f}"
+        if long_ctx:
+            out.append(f"long-context surcharge ({base.replace('_', ' ')}): {gap}")
+        elif base in AUDIO_PARTS:
+            out.append(f"audio billed at audio rates ({base.replace('_', ' ')}): {gap}")
+        elif base in TOOL_PARTS:
+            if billed == 0:
+                out.append(f"tool calls billed without a model: the logs price ${logged:,.2f} of {base.replace('_', ' ')} here")
+            elif logged == 0:
+                out.append(f"tool calls not in the logs: ${billed:,.2f} of {base.replace('_', ' ')}")
+            else:
+                out.append(f"tool calls ({base.replace('_', ' ')}): {gap}")
+        elif base in STORAGE_PARTS:
+            out.append(f"storage: not per request (${billed:,.2f} {base.replace('_', ' ')})")
+        elif base in TRAINING_PARTS:
+            out.append(f"fine-tuning: not per request (${billed:,.2f} {base.replace('_', ' ')})")
+        elif base == "cache_write":
+            out.append(f"cache writes: {gap}")
+        elif base in ("image_input", "image_output"):
+            out.append(f"images billed at image rates ({base.replace('_', ' ')}): {gap}")
+        elif base == "unrecognised":
+            out.append(f"unrecognised line items: ${billed:,.2f} (kept, not attributed)")
+    for tier in ("priority", "flex"):
+        logged, billed = by_tier.get(tier, [Decimal(0), Decimal(0)])
+        if tol.differ(billed, logged):
+            out.append(f"{tier} tier: billed ${billed:,.2f} at {tier} rates, the logs price ${logged:,.2f} at {tier}")
+    return out
+
+
+def _finish(
+    r: dict[str, Any],
+    cols: list[str],
+    tol: Tolerance,
+    parts: dict[tuple[str, str], list[Decimal]] | None = None,
+) -> dict[str, Any]:
     logged = r["logged_cost_usd"]
     usage = r["usage_cost_usd"] if r["usage_any_synced"] else None
     billed = r["billed_usd"] if r["costs_any_synced"] else None
@@ -144,7 +233,9 @@ def _finish(r: dict[str, Any], cols: list[str], tol: Tolerance) -> dict[str, Any
             "billed_usd": billed,
             "drift_usd": drift,
             "drift_pct": drift_pct,
-            "reason": "; ".join(_reasons(r, usage, billed, drift, tol, by_model="model" in cols)),
+            "reason": "; ".join(
+                _reasons(r, usage, billed, drift, tol, by_model="model" in cols, parts=parts or {})
+            ),
         }
     )
     return row
@@ -158,9 +249,11 @@ def _reasons(
     tol: Tolerance,
     *,
     by_model: bool,
+    parts: dict[tuple[str, str], list[Decimal]] | None = None,
 ) -> list[str]:
     """What is known to explain a gap, most telling first."""
     out: list[str] = []
+    specific = part_reasons(parts or {}, tol) if billed is not None else []
     logged_n, usage_n = r["logged_requests"], r["usage_requests"]
     if billed is None:
         out.append("no Costs API data (run `spendwatch sync openai`)")
@@ -190,12 +283,18 @@ def _reasons(
             f"tier/batch pricing: {_n(r['usage_tier_requests'], 'request')} at batch, flex or priority rates"
         )
     other = r["billed_other_usd"] or Decimal(0)
-    if billed is not None and other:
-        if by_model and r["model"] == "":
+    out.extend(specific)
+    if billed is not None and other and not specific:
+        if by_model and (r["model"] == "" or r["model"].startswith("(")):
             out.append("non-token charges (tools, storage) or usage without a model")
         elif not by_model:
             out.append(f"includes ${other:,.2f} of non-token charges (tools, storage)")
     token_billed = billed - other if billed is not None else None
+    text_gap = any(
+        tol.differ(b, lg) for (p, _t), (lg, b) in (parts or {}).items() if p in ("input", "cached_input", "output")
+    )
+    if specific and not text_gap:
+        token_billed = None  # the gap is explained part by part
     if token_billed is not None and usage is not None and r["usage_unpriced_requests"] == 0:
         if not token_billed and usage:
             out.append(

@@ -75,7 +75,12 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_POST(self) -> None:  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["content-length"])) or b"{}")
+        raw = self.rfile.read(int(self.headers["content-length"]))
+        if (self.headers.get("content-type") or "").startswith("multipart/"):
+            return self._media_post(_multipart_fields(raw))
+        body = json.loads(raw or b"{}")
+        if self.path.endswith(("/audio/speech", "/images/generations")):
+            return self._media_post(body)
         if len(Handler.calls) < 1000:
             Handler.calls.append({"path": self.path, "body": body, "headers": dict(self.headers)})
         model = body.get("model", "")
@@ -100,7 +105,19 @@ class Handler(BaseHTTPRequestHandler):
                 payload["model"] = "gpt-4o-mini-2024-07-18"
             return self._send(200, json.dumps(payload).encode())
         if self.path.endswith("/responses"):
-            return self._send(200, (FIX / "responses_reasoning_cached.json").read_bytes())
+            payload = json.loads((FIX / "responses_reasoning_cached.json").read_text())
+            if model == "hosted-tools":  # issue 15: Responses output items of hosted tools
+                payload["output"] = [
+                    {"type": "web_search_call", "id": "ws_1", "status": "completed"},
+                    {"type": "web_search_call", "id": "ws_2", "status": "completed"},
+                    {"type": "file_search_call", "id": "fs_1", "status": "completed", "queries": ["q"]},
+                    {"type": "code_interpreter_call", "id": "ci_1", "status": "completed", "code": "1",
+                     "container_id": "cntr_a", "outputs": None},
+                    {"type": "code_interpreter_call", "id": "ci_2", "status": "completed", "code": "2",
+                     "container_id": "cntr_a", "outputs": None},
+                    *payload["output"],
+                ]
+            return self._send(200, json.dumps(payload).encode())
         if self.path.endswith("/embeddings"):
             return self._send(200, (FIX / "embeddings.json").read_bytes())
         self._send(
@@ -257,3 +274,34 @@ class FakeOpenAI:
             for c in Handler.calls
             if c.get("method") == "GET" and c["path"].endswith("/organization/" + path)
         ]
+
+
+# Issue 15: audio and image endpoints (transcription usage per token or per second, speech as bytes).
+def _multipart_fields(raw: bytes) -> dict:
+    out = {}
+    for part in raw.split(b"\r\n--"):
+        head, _, value = part.partition(b"\r\n\r\n")
+        if b'name="' in head and b"filename=" not in head:
+            name = head.split(b'name="', 1)[1].split(b'"', 1)[0].decode()
+            out[name] = value.rsplit(b"\r\n", 1)[0].decode(errors="replace").strip()
+    return out
+
+
+def _media_post(self, body: dict) -> None:
+    model = body.get("model", "")
+    if self.path.endswith("/audio/speech"):
+        return self._send(200, b"ID3fake-mp3-bytes", "audio/mpeg")
+    if self.path.endswith("/audio/transcriptions"):
+        usage = ({"type": "duration", "seconds": 90} if model == "whisper-1" else
+                 {"type": "tokens", "input_tokens": 1000, "output_tokens": 50, "total_tokens": 1050,
+                  "input_token_details": {"text_tokens": 100, "audio_tokens": 900}})
+        return self._send(200, json.dumps({"text": "hello", "usage": usage}).encode())
+    if self.path.endswith("/images/generations"):
+        return self._send(200, json.dumps({
+            "created": 1793613600, "data": [{"b64_json": "aGk="}],
+            "usage": {"input_tokens": 1000, "output_tokens": 4000, "total_tokens": 5000,
+                      "input_tokens_details": {"text_tokens": 200, "image_tokens": 800}}}).encode())
+    self._send(404, b'{"error": {"message": "not found", "type": "invalid_request_error"}}')
+
+
+Handler._media_post = _media_post

@@ -179,7 +179,8 @@ def test_per_day_project_model(synced):
 
     r = rows[(day, H7, None)]  # the web search line item names no model
     assert r["billed_usd"] == BILLED_WEB and r["drift_usd"] == BILLED_WEB
-    assert r["reason"] == "non-token charges (tools, storage) or usage without a model"
+    # issue 15: the line item is parsed into its part, so the reason is specific
+    assert r["reason"] == "tool calls not in the logs: $2.50 of web search"
 
 
 def test_rolled_up_by_day_and_by_project(synced):
@@ -198,7 +199,7 @@ def test_rolled_up_by_day_and_by_project(synced):
     assert row["drift_usd"] == D("5.44538825") and row["drift_pct"] == D(
         "141.44"
     )  # 5.44538825 / 3.85 = 1.41438…
-    assert "includes $2.50 of non-token charges" in row["reason"]
+    assert "tool calls not in the logs: $2.50 of web search" in row["reason"]
 
     rows = by_key(
         reconcile.reconcile(synced, start=date(2026, 11, 1), end=date(2026, 11, 2), by="project"),

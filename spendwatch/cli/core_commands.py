@@ -204,19 +204,72 @@ def prices_cmd(
                       str(r["output_per_mtok"].normalize()), r["source"][:60])
         Console().print(t)
         return
-    row = call(pricing.price_in_force, con, model, at=at, tier=tier)
+    from spendwatch.clock import utc_now
+
+    row = call(pricing.price_in_force, con, model, at=at or utc_now(), tier=tier)
     if row is None:
         raise SpendwatchError(f"no {tier} price for {model!r}; it is unpriced (add it to [[pricing.models]])")
     if format == "json":
         typer.echo(exports.to_json_text(row))
         return
-    cached = "same as input (no cached discount)" if row["cached_per_mtok"] is None else f"${row['cached_per_mtok'].normalize()}"
-    typer.echo(f"{model} → {row['price_model']} ({row['rule']}), {tier} tier, "
-               f"in force since {row['effective_from']:%Y-%m-%d}")
-    typer.echo(f"  input  ${row['input_per_mtok'].normalize()} / 1M tokens")
-    typer.echo(f"  cached {cached}")
-    typer.echo(f"  output ${row['output_per_mtok'].normalize()} / 1M tokens")
-    typer.echo(f"  source: {row['source']}")
+    for line in _price_lines(model, tier, row):
+        typer.echo(line)
+
+
+def _price_lines(model: str, tier: str, row: dict) -> list[str]:
+    """The `prices MODEL` text: every part the model is billed by, exact dollars, with sources."""
+    from spendwatch.money import usd_exact
+
+    lines = [
+        f"{model} → {row['price_model']} ({row['rule']}), {tier} tier, in force since {row['effective_from']:%Y-%m-%d}",
+        f"  input  {usd_exact(row['input_per_mtok'])} / 1M tokens",
+        f"  cached {usd_exact(row['cached_per_mtok'])} / 1M tokens",
+        f"  output {usd_exact(row['output_per_mtok'])} / 1M tokens",
+    ]
+    for p in row["parts"]:
+        lines.append(f"  {p['part']} {usd_exact(p['rate'])} / {p['unit']}")
+    lc = row["long_context"]
+    if lc:
+        lines.append(
+            f"  long context (over {lc['over_input_tokens']:,} input tokens, whole request): input "
+            f"{usd_exact(lc['input_per_mtok'])}, cached {usd_exact(lc['cached_per_mtok'])}, output "
+            f"{usd_exact(lc['output_per_mtok'])} / 1M tokens"
+        )
+    lines.append(f"  source: {row['source']}")
+    if row["parts_source"]:
+        lines.append(f"  parts: {row['parts_source']}")
+    return lines
+
+
+@app.command("explain")
+def explain_cmd(
+    request_id: Annotated[str, typer.Argument(help="the request id (OpenAI's response id)", show_default=False)],
+    db: DbOption = None,
+    format: Annotated[str, typer.Option("--format", help="table|json")] = "table",
+) -> None:
+    """Explain one request's cost: each part (text, cached, cache write, audio, image, tool calls) with its
+    quantity, rate and source."""
+    from spendwatch.pricing import explain
+
+    con = open_store(settings_for(db))
+    row = con.execute(
+        "SELECT model, ts, price_tier, cost_usd FROM requests_priced WHERE request_id = ?", [request_id]
+    ).fetchone()
+    if row is None:
+        raise SpendwatchError(f"no request {request_id!r} in the database")
+    parts = explain.cost_parts(con, request_id)
+    if format == "json":
+        typer.echo(exports.to_json_text({"request_id": request_id, "model": row[0], "ts": row[1], "tier": row[2],
+                                         "cost_usd": row[3], "parts": parts}))
+        return
+    from spendwatch.money import usd_exact
+
+    typer.echo(f"{request_id}: {row[0]}, {row[2]} tier, {row[1]:%Y-%m-%d %H:%M:%S} UTC")
+    for p in parts:
+        cost = "unknown" if p["cost_usd"] is None else usd_exact(p["cost_usd"])
+        typer.echo(f"  {p['part']}: {p['quantity'].normalize():,f} {p['unit']} × {usd_exact(p['rate'])}/{p['per']}"
+                   f" = {cost}  ({p['source']})")
+    typer.echo(f"  total: {'unknown (no usage recorded)' if row[3] is None else usd_exact(row[3])}")
 
 
 @app.command("demo")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,9 +24,11 @@ import duckdb
 from spendwatch import store
 from spendwatch.errors import SpendwatchError
 from spendwatch.pricing.genai import openai_models
-from spendwatch.pricing.resolution import refresh_model_map
+from spendwatch.pricing.resolution import _DATED, refresh_model_map
 
 EPOCH = datetime(2000, 1, 1)
+GENAI_TIER_DAY = datetime(2026, 10, 12)  # the day genai-prices added its flex/priority variants
+_GPT5X = re.compile(r"^gpt-5\.\d")
 TIERS = ("standard", "batch", "flex", "priority")
 PRIORITY = {"genai-prices": 1, "history": 2, "override": 3}
 
@@ -45,7 +48,9 @@ class PriceRow:
 def _dec(value: Any) -> Decimal | None:
     if value is None or value == "":
         return None
-    value = getattr(value, "base", value)  # genai-prices TieredPrices: the base (short-context) rate
+    value = getattr(
+        value, "base", value
+    )  # genai-prices TieredPrices: the base (short-context) rate
     return Decimal(str(value))
 
 
@@ -84,18 +89,200 @@ def genai_prices_rows() -> list[PriceRow]:
             tier = "standard"
             if isinstance(prices, tuple):
                 tier, prices = prices
+            if tier == "priority" and start == GENAI_TIER_DAY and _GPT5X.match(m.id):
+                start = EPOCH  # the priority page lists gpt-5.x since launch; genai-prices dates it 2026-10-12
+                src_row = f"{src} (priority variant, dated from the model's launch: FACTS-2026)"
+            else:
+                src_row = src
             inp, out = _dec(prices.input_mtok), _dec(prices.output_mtok)
             if inp is None:
-                continue  # not a per-token model (images, audio minutes...)
+                if tier == "standard" and _dec(getattr(prices, "audio_hours", None)) is not None:
+                    inp, out = Decimal(0), Decimal(0)  # priced per hour of audio only (whisper-1)
+                else:
+                    continue  # not a per-token model (tts-1 per character ...)
             for key in keys:
                 rows.append(
-                    PriceRow(key, tier, start, inp, _dec(prices.cache_read_mtok), out or Decimal(0), src, "genai-prices")
+                    PriceRow(
+                        key,
+                        tier,
+                        start,
+                        inp,
+                        _dec(prices.cache_read_mtok),
+                        out or Decimal(0),
+                        src_row,
+                        "genai-prices",
+                    )
                 )
     return rows
 
 
+@dataclass(frozen=True)
+class PartRow:
+    """A dated rate for one part beyond text in/cached/out (see sql/migrations/0020_price_parts.sql)."""
+
+    model: str
+    tier: str
+    effective_from: datetime
+    part: str
+    rate: Decimal
+    unit: str  # mtok | kcall | session | hour | tokens | factor
+    source: str
+    origin: str
+
+
+# genai-prices ModelPrice field -> (part, unit)
+GENAI_PARTS = {
+    "cache_write_mtok": ("cache_write", "mtok"),
+    "input_audio_mtok": ("audio_input", "mtok"),
+    "cache_audio_read_mtok": ("cached_audio_input", "mtok"),
+    "output_audio_mtok": ("audio_output", "mtok"),
+    "input_image_mtok": ("image_input", "mtok"),
+    "output_image_mtok": ("image_output", "mtok"),
+    "web_searches_kcount": ("web_search", "kcall"),
+    "storage_searches_kcount": ("file_search", "kcall"),
+    "audio_hours": ("audio_hour", "hour"),
+}
+
+
+def genai_part_rows() -> list[PartRow]:
+    """Part rates and long-context tiers of every OpenAI model in genai-prices, under each alias."""
+    src = f"genai-prices {metadata.version('genai-prices')}"
+    rows: list[PartRow] = []
+    for m in openai_models():
+        keys = [m.id, *[a for a in _aliases(m.match) if a != m.id]]
+        dated: list[tuple[str, datetime, Any]] = []
+        if isinstance(m.prices, list):
+            for cp in m.prices:
+                start = getattr(cp.constraint, "start_date", None) if cp.constraint else None
+                dated.append(("standard", _as_dt(start) if start else EPOCH, cp.prices))
+        else:
+            dated.append(("standard", EPOCH, m.prices))
+        for variant in getattr(m, "price_variants", None) or []:
+            when = variant.when or {}
+            tier = "batch" if when.get("processing") == "batch" else when.get("service_tier")
+            tier = {"fast": "priority", "default": None}.get(tier, tier)
+            if tier in TIERS and variant.prices is not None:
+                start = (
+                    getattr(variant.constraint, "start_date", None) if variant.constraint else None
+                )
+                dated.append((tier, _as_dt(start) if start else EPOCH, variant.prices))
+        for tier, start, prices in dated:
+            found: list[tuple[str, Decimal, str]] = []
+            for field, (part, unit) in GENAI_PARTS.items():
+                value = _dec(getattr(prices, field, None))
+                if value is not None:
+                    found.append((part, value, unit))
+            lc = _long_context(prices)
+            if lc:
+                found += lc
+            for key in keys:
+                for part, value, unit in found:
+                    rows.append(PartRow(key, tier, start, part, value, unit, src, "genai-prices"))
+    return rows
+
+
+def _long_context(prices: Any) -> list[tuple[str, Decimal, str]]:
+    """genai-prices TieredPrices (gpt-5.4 and later): the threshold and the input/output multipliers."""
+    inp, out = getattr(prices, "input_mtok", None), getattr(prices, "output_mtok", None)
+    tiers = getattr(inp, "tiers", None)
+    if not tiers or not getattr(out, "tiers", None):
+        return []
+    return [
+        ("long_context_threshold", Decimal(tiers[0].start), "tokens"),
+        ("long_context_input", Decimal(str(tiers[0].price)) / Decimal(str(inp.base)), "factor"),
+        (
+            "long_context_output",
+            Decimal(str(out.tiers[0].price)) / Decimal(str(out.base)),
+            "factor",
+        ),
+    ]
+
+
+def part_history_rows() -> list[PartRow]:
+    """spendwatch's own dated part rates (``data/part_history.csv``), filling genai-prices' gaps."""
+    text = (
+        resources.files("spendwatch")
+        .joinpath("data", "part_history.csv")
+        .read_text(encoding="utf-8")
+    )
+    return [
+        PartRow(
+            r["model"],
+            r["tier"],
+            _as_dt(date.fromisoformat(r["effective_from"])),
+            r["part"],
+            Decimal(r["rate"]),
+            r["unit"],
+            "spendwatch history: " + r["source"],
+            "history",
+        )
+        for r in csv.DictReader(text.splitlines())
+    ]
+
+
+def merged_part_rows(discount: Decimal = Decimal(1)) -> list[PartRow]:
+    """genai-prices and history part rows; history wins on the same (model, tier, date, part)."""
+    best: dict[tuple[str, str, datetime, str], PartRow] = {}
+    for row in [*genai_part_rows(), *part_history_rows()]:
+        if discount != 1 and row.unit not in ("tokens", "factor"):
+            row = PartRow(
+                row.model,
+                row.tier,
+                row.effective_from,
+                row.part,
+                row.rate * discount,
+                row.unit,
+                f"{row.source} × {discount} discount",
+                row.origin,
+            )
+        best[(row.model, row.tier, row.effective_from, row.part)] = row
+    return sorted(best.values(), key=lambda r: (r.model, r.tier, r.part, r.effective_from))
+
+
+def with_family_tiers(rows: list[PriceRow]) -> list[PriceRow]:
+    """Give a dated snapshot (``o3-2025-04-16``) its family's (``o3``) batch/flex/priority rows.
+
+    A family row is copied when it is older than the snapshot's own earliest row of that tier, so a
+    snapshot's own tier price (``gpt-4o-2024-05-13`` priority) is never replaced by its family's.
+    """
+    keys = {r.model for r in rows}
+    own_first: dict[tuple[str, str], datetime] = {}
+    by_family: dict[str, list[PriceRow]] = {}
+    for r in rows:
+        k = (r.model, r.tier)
+        own_first[k] = min(own_first.get(k, r.effective_from), r.effective_from)
+        if r.tier != "standard":
+            by_family.setdefault(r.model, []).append(r)
+    out = list(rows)
+    for key in keys:
+        dated = _DATED.match(key)
+        if not dated or dated.group("family") not in by_family:
+            continue
+        family = dated.group("family")
+        for r in by_family[family]:
+            first = own_first.get((key, r.tier))
+            if first is None or r.effective_from < first:
+                out.append(
+                    PriceRow(
+                        key,
+                        r.tier,
+                        r.effective_from,
+                        r.input_per_mtok,
+                        r.cached_per_mtok,
+                        r.output_per_mtok,
+                        f"{r.source} (via family {family})",
+                        r.origin,
+                    )
+                )
+    return out
+
+
 def history_rows() -> list[PriceRow]:
-    text = resources.files("spendwatch").joinpath("data", "price_history.csv").read_text(encoding="utf-8")
+    text = (
+        resources.files("spendwatch")
+        .joinpath("data", "price_history.csv")
+        .read_text(encoding="utf-8")
+    )
     return [
         PriceRow(
             r["model"],
@@ -117,7 +304,9 @@ def override_rows(config: dict[str, Any]) -> tuple[list[PriceRow], Decimal]:
     try:
         discount = Decimal(str(pricing.get("discount", 1)))
     except Exception as e:
-        raise SpendwatchError(f"pricing.discount must be a number, got {pricing.get('discount')!r}") from e
+        raise SpendwatchError(
+            f"pricing.discount must be a number, got {pricing.get('discount')!r}"
+        ) from e
     if not (Decimal(0) < discount <= Decimal(1)):
         raise SpendwatchError(f"pricing.discount must be in (0, 1], got {discount}")
     rows = []
@@ -135,12 +324,25 @@ def override_rows(config: dict[str, Any]) -> tuple[list[PriceRow], Decimal]:
         except SpendwatchError:
             raise
         except KeyError as e:
-            raise SpendwatchError(f"{where}: missing key {e.args[0]!r} (need model, input, output)") from e
+            raise SpendwatchError(
+                f"{where}: missing key {e.args[0]!r} (need model, input, output)"
+            ) from e
         except Exception as e:
             raise SpendwatchError(f"{where}: {e}") from e
         if min(inp, out, cached if cached is not None else Decimal(0)) < 0:
             raise SpendwatchError(f"{where}: prices must not be negative")
-        rows.append(PriceRow(model, tier, eff, inp, cached, out, f"override: {entry.get('note', 'config')}", "override"))
+        rows.append(
+            PriceRow(
+                model,
+                tier,
+                eff,
+                inp,
+                cached,
+                out,
+                f"override: {entry.get('note', 'config')}",
+                "override",
+            )
+        )
     return rows, discount
 
 
@@ -155,16 +357,20 @@ def merged_rows(config: dict[str, Any] | None = None) -> list[PriceRow]:
     for row in [*genai_prices_rows(), *history_rows()]:
         if discount != 1:
             row = PriceRow(
-                row.model, row.tier, row.effective_from,
+                row.model,
+                row.tier,
+                row.effective_from,
                 row.input_per_mtok * discount,
                 None if row.cached_per_mtok is None else row.cached_per_mtok * discount,
                 row.output_per_mtok * discount,
-                f"{row.source} × {discount} discount", row.origin,
+                f"{row.source} × {discount} discount",
+                row.origin,
             )
         _keep(best, row)
     for row in overrides:
         _keep(best, row)
-    return sorted(best.values(), key=lambda r: (r.model, r.tier, r.effective_from))
+    rows = with_family_tiers(list(best.values()))
+    return sorted(rows, key=lambda r: (r.model, r.tier, r.effective_from))
 
 
 def _keep(best: dict, row: PriceRow) -> None:
@@ -176,7 +382,12 @@ def _keep(best: dict, row: PriceRow) -> None:
 def fingerprint(config: dict[str, Any] | None) -> str:
     parts = [
         metadata.version("genai-prices"),
-        resources.files("spendwatch").joinpath("data", "price_history.csv").read_text(encoding="utf-8"),
+        resources.files("spendwatch")
+        .joinpath("data", "price_history.csv")
+        .read_text(encoding="utf-8"),
+        resources.files("spendwatch")
+        .joinpath("data", "part_history.csv")
+        .read_text(encoding="utf-8"),
         json.dumps((config or {}).get("pricing", {}), sort_keys=True, default=str),
         store.query("build_price_rates"),
     ]
@@ -187,7 +398,7 @@ def fingerprint(config: dict[str, Any] | None) -> str:
 # the same name on one connection: DuckDB resolves a name in temp before main (inside views too), so
 # every query on that connection prices with it and no other connection sees it. Extend this tuple
 # when the catalog gains tables.
-CATALOG_TABLES: tuple[str, ...] = ("prices", "price_rates", "model_map", "catalog_meta")
+CATALOG_TABLES: tuple[str, ...] = ("prices", "part_prices", "price_rates", "model_map", "catalog_meta")
 
 
 def overrides_in(config: dict[str, Any] | None) -> tuple[int, Decimal]:
@@ -226,7 +437,9 @@ def use(con: duckdb.DuckDBPyConnection, config: dict[str, Any] | None, *, may_re
     return "private"
 
 
-def materialise(con: duckdb.DuckDBPyConnection, config: dict[str, Any] | None = None, *, force: bool = False) -> bool:
+def materialise(
+    con: duckdb.DuckDBPyConnection, config: dict[str, Any] | None = None, *, force: bool = False
+) -> bool:
     """Rewrite ``prices`` and ``model_map`` when the catalog or overrides changed. Returns True if rewritten."""
     fp = fingerprint(config)
     if in_force(con) == fp and not force:
@@ -238,8 +451,21 @@ def materialise(con: duckdb.DuckDBPyConnection, config: dict[str, Any] | None = 
 def _write(con: duckdb.DuckDBPyConnection, config: dict[str, Any] | None, fp: str) -> None:
     """Fill the catalog tables ``con`` resolves (main, or its private TEMP shadows) in one transaction."""
     rows = merged_rows(config)
+    _, discount = override_rows(config or {})
+    part_rows = merged_part_rows(discount)
     import pyarrow as pa
 
+    parts = pa.table(
+        {
+            "model": [r.model for r in part_rows],
+            "tier": [r.tier for r in part_rows],
+            "effective_from": [r.effective_from for r in part_rows],
+            "part": [r.part for r in part_rows],
+            "rate": pa.array([r.rate for r in part_rows], pa.decimal128(18, 9)),
+            "unit": [r.unit for r in part_rows],
+            "source": [r.source for r in part_rows],
+        }
+    )
     table = pa.table(
         {
             "model": [r.model for r in rows],
@@ -257,6 +483,10 @@ def _write(con: duckdb.DuckDBPyConnection, config: dict[str, Any] | None, fp: st
         con.register("_catalog_rows", table)
         con.execute("INSERT INTO prices SELECT * FROM _catalog_rows")
         con.unregister("_catalog_rows")
+        con.execute("DELETE FROM part_prices")
+        con.register("_catalog_parts", parts)
+        con.execute("INSERT INTO part_prices BY NAME SELECT * FROM _catalog_parts")
+        con.unregister("_catalog_parts")
         con.execute("DELETE FROM price_rates")
         con.execute(store.query("build_price_rates"))
         con.execute(

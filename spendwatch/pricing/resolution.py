@@ -62,7 +62,9 @@ _MODEL_SOURCES = {
 }
 
 
-def refresh_model_map(con: duckdb.DuckDBPyConnection, *, full: bool = False, new_in: str = "requests") -> int:
+def refresh_model_map(
+    con: duckdb.DuckDBPyConnection, *, full: bool = False, new_in: str = "requests"
+) -> int:
     """Resolve model names not yet in ``model_map`` (all of them when ``full``). Returns how many.
 
     ``new_in="_staged"`` looks only at the batch being ingested, so ingest never scans history.
@@ -75,36 +77,97 @@ def refresh_model_map(con: duckdb.DuckDBPyConnection, *, full: bool = False, new
     keys = price_keys(con)
     res = [resolve(n, keys) for n in names]
     con.executemany(
-        "INSERT OR REPLACE INTO model_map VALUES (?, ?, ?)", [(r.model, r.price_model, r.rule) for r in res]
+        "INSERT OR REPLACE INTO model_map VALUES (?, ?, ?)",
+        [(r.model, r.price_model, r.rule) for r in res],
     )
     return len(res)
 
 
+NANO = Decimal("0.000000001")
+FEMTO = Decimal("0.000000000000001")
+# (column, part, unit, scale to USD per unit) for the parts beyond text in price_rates
+PART_COLUMNS = (
+    ("cache_write_nano", "cache write", "1M tokens", NANO),
+    ("audio_in_nano", "audio input", "1M tokens", NANO),
+    ("cached_audio_nano", "cached audio input", "1M tokens", NANO),
+    ("audio_out_nano", "audio output", "1M tokens", NANO),
+    ("image_in_nano", "image input", "1M tokens", NANO),
+    ("image_out_nano", "image output", "1M tokens", NANO),
+    ("web_search_fusd", "web search", "1k calls", FEMTO * 1000),
+    ("file_search_fusd", "file search", "1k calls", FEMTO * 1000),
+    ("code_session_fusd", "code interpreter", "session", FEMTO),
+    ("search_request_fusd", "search-preview search", "1k requests", FEMTO * 1000),
+    ("audio_hour_nano", "audio", "minute", NANO / 60),
+)
+
+
 def price_in_force(
-    con: duckdb.DuckDBPyConnection, model: str, *, at: datetime | None = None, tier: str = "standard"
+    con: duckdb.DuckDBPyConnection, model: str, *, at: datetime, tier: str = "standard"
 ) -> dict[str, Any] | None:
-    """The price row a request for ``model`` at ``at`` would use, with how it was resolved."""
-    at = at or datetime.utcnow()
+    """The rates a request for ``model`` at ``at`` on ``tier`` is charged: the final ``price_rates`` row
+    (dated-name family rules, tier fallbacks and the batch 50 % rule applied), with every part.
+
+    Keys: model, price_model, rule, tier, effective_from, valid_to, input/cached/output_per_mtok,
+    source, parts (list of {part, rate, unit}), long_context (threshold and rates, or None),
+    parts_source."""
+    from spendwatch import store
+
     res = resolve(model, price_keys(con))
     if res.price_model is None:
         return None
     rows = fetch_dicts(
-        con,
-        "SELECT * FROM prices WHERE model = $m AND tier = $t AND effective_from <= $at "
-        "ORDER BY effective_from DESC LIMIT 1",
-        {"m": res.price_model, "t": tier, "at": at},
+        con, store.query("price_rates_in_force"), {"m": res.price_model, "t": tier, "at": at}
     )
     if not rows:
         return None
-    return {"model": model, "price_model": res.price_model, "rule": res.rule, **rows[0]}
+    r = rows[0]
+    parts = [
+        {
+            "part": part,
+            "rate": (Decimal(r[col]) * scale).quantize(Decimal("1e-12")).normalize(),
+            "unit": unit,
+        }
+        for col, part, unit, scale in PART_COLUMNS
+        if r[col] is not None
+    ]
+    lc = None
+    if r["lc_threshold"] is not None:
+        lc = {
+            "over_input_tokens": r["lc_threshold"],
+            "input_per_mtok": (Decimal(r["input_lc_nano"]) * NANO).normalize(),
+            "cached_per_mtok": (Decimal(r["cached_lc_nano"]) * NANO).normalize(),
+            "output_per_mtok": (Decimal(r["output_lc_nano"]) * NANO).normalize(),
+        }
+    return {
+        "model": model,
+        "price_model": res.price_model,
+        "rule": res.rule,
+        "tier": tier,
+        "effective_from": r["valid_from"],
+        "valid_to": r["valid_to"],
+        "input_per_mtok": r["input_rate"],
+        "cached_per_mtok": r["cached_rate"],
+        "output_per_mtok": r["output_rate"],
+        "source": r["price_source"],
+        "parts": parts,
+        "long_context": lc,
+        "parts_source": r["parts_source"],
+    }
 
 
 def cost_usd(
-    input_tokens: int, cached_tokens: int, output_tokens: int, *, input_rate: Decimal,
-    cached_rate: Decimal | None, output_rate: Decimal,
+    input_tokens: int,
+    cached_tokens: int,
+    output_tokens: int,
+    *,
+    input_rate: Decimal,
+    cached_rate: Decimal | None,
+    output_rate: Decimal,
 ) -> Decimal:
     """The DESIGN.md formula for one request, in Python: used to explain a cost, never to total one."""
     cached_rate = input_rate if cached_rate is None else cached_rate
     return (
-        (input_tokens - cached_tokens) * input_rate + cached_tokens * cached_rate + output_tokens * output_rate
+        (input_tokens - cached_tokens) * input_rate
+        + cached_tokens * cached_rate
+        + output_tokens * output_rate
     ) / Decimal(1_000_000)

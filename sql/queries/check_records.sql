@@ -29,7 +29,16 @@ typed AS (
            TRY_CAST(rl_limit_tok_v AS BIGINT) AS ratelimit_limit_tokens,
            TRY_CAST(rl_rem_req_v AS BIGINT) AS ratelimit_remaining_requests,
            TRY_CAST(rl_rem_tok_v AS BIGINT) AS ratelimit_remaining_tokens,
-           CASE WHEN tags_v IS NOT NULL AND json_valid(tags_v) AND json_type(tags_v) = 'OBJECT' THEN tags_v::JSON END AS tags
+           CASE WHEN tags_v IS NOT NULL AND json_valid(tags_v) AND json_type(tags_v) = 'OBJECT' THEN tags_v::JSON END AS tags,
+           -- issue 15 (pricing): parts beyond text; a record without any usage keeps an unknown cost
+           COALESCE(TRY_CAST(cached_audio_v AS BIGINT), 0) AS cached_audio_tokens,
+           COALESCE(TRY_CAST(image_in_v AS BIGINT), 0) AS image_input_tokens,
+           COALESCE(TRY_CAST(image_out_v AS BIGINT), 0) AS image_output_tokens,
+           COALESCE(TRY_CAST(audio_seconds_v AS DECIMAL(18, 3)), 0) AS audio_seconds,
+           COALESCE(TRY_CAST(web_search_v AS BIGINT), 0) AS web_search_calls,
+           COALESCE(TRY_CAST(file_search_v AS BIGINT), 0) AS file_search_calls,
+           COALESCE(TRY_CAST(code_interpreter_v AS BIGINT), 0) AS code_interpreter_sessions,
+           input_v IS NULL AND audio_seconds_v IS NULL AS usage_missing
     FROM fields
 )
 SELECT *,
@@ -40,7 +49,6 @@ SELECT *,
            WHEN ts_v IS NULL THEN 'missing timestamp (ts)'
            WHEN ts IS NULL OR ts < TIMESTAMP '2015-01-01' OR ts > TIMESTAMP '2100-01-01' THEN 'unparseable timestamp: ' || left(ts_v, 40)
            WHEN usage_v IS NOT NULL AND (NOT json_valid(usage_v) OR json_type(usage_v) <> 'OBJECT') THEN 'usage is not an object'
-           WHEN input_v IS NULL AND status = 'ok' THEN 'missing token counts (usage or input_tokens)'
            WHEN input_v IS NOT NULL AND input_tokens IS NULL THEN 'input tokens not a non-negative whole number: ' || left(input_v, 40)
            WHEN cached_tokens IS NULL THEN 'cached tokens not a non-negative whole number: ' || left(cached_v, 40)
            WHEN cache_write_tokens IS NULL THEN 'cache-write tokens not a non-negative whole number: ' || left(cache_write_v, 40)

@@ -14,14 +14,18 @@ INSERT INTO requests (
     input_tokens, cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
     audio_input_tokens, audio_output_tokens, accepted_prediction_tokens, rejected_prediction_tokens,
     ratelimit_limit_requests, ratelimit_limit_tokens, ratelimit_remaining_requests, ratelimit_remaining_tokens,
-    tags, source
+    tags, source,
+    cached_audio_tokens, image_input_tokens, image_output_tokens, audio_seconds, web_search_calls,
+    file_search_calls, code_interpreter_sessions, usage_missing, data_residency
 )
 SELECT checked_id, ts, model, endpoint, feature, project_id, api_key_id, user_id, batch, service_tier,
        status, error_type, http_status, latency_ms, ttft_ms, retries,
        COALESCE(input_tokens, 0), cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
        audio_input_tokens, audio_output_tokens, accepted_prediction_tokens, rejected_prediction_tokens,
        ratelimit_limit_requests, ratelimit_limit_tokens, ratelimit_remaining_requests, ratelimit_remaining_tokens,
-       tags, $source
+       tags, $source,
+       cached_audio_tokens, image_input_tokens, image_output_tokens, audio_seconds, web_search_calls,
+       file_search_calls, code_interpreter_sessions, usage_missing, data_residency
 FROM (
     SELECT *,
            CASE WHEN reason IS NOT NULL OR request_id_v IS NULL

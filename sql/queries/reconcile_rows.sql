@@ -8,7 +8,11 @@
 --           at the rate in force at the bucket's start; batch buckets at the batch tier, flex/priority at
 --           theirs (price_rates already holds the 50 % batch rule where the catalog has no batch row).
 --   billed: cost_buckets; the model is read from the line item ("gpt-4o-2024-08-06, cached input",
---           "priority | gpt-5, output"); line items without one ("web search tool calls") get model ''.
+--           "priority | gpt-5, output") as parsed into _line_items (spendwatch.pricing.line_items); line items
+--           without one ("web search tool calls") get model ''; organisation-level charges a model of their
+--           own: '(vector storage)', '(fine tuning training)'.
+--   usage priced by part: the Usage API's input_audio_tokens / output_audio_tokens / input_image_tokens /
+--           input_cache_write_tokens at the model's audio, image and cache-write rates.
 -- A day counts as synced for usage (costs) from the first usage (cost) bucket stored up to the sync
 -- cursor, so a synced day without traffic is 0, and a day never synced is NULL.
 WITH logs AS (
@@ -38,12 +42,29 @@ picked AS (
     SELECT ub.* FROM ub LEFT JOIN daily d ON d.day = ub.day AND d.kind = ub.kind
     WHERE ub.bucket_width = '1d' OR (d.day IS NULL AND ub.bucket_width = '1h')
 ),
+parted AS (  -- the Usage API's part counts (subsets of input/output tokens), read from the raw result
+    SELECT p.*,
+           COALESCE(TRY_CAST(json_extract_string(p.raw, '$.input_audio_tokens') AS BIGINT), 0) AS audio_in,
+           COALESCE(TRY_CAST(json_extract_string(p.raw, '$.input_cached_audio_tokens') AS BIGINT), 0) AS cached_audio,
+           COALESCE(TRY_CAST(json_extract_string(p.raw, '$.output_audio_tokens') AS BIGINT), 0) AS audio_out,
+           COALESCE(TRY_CAST(json_extract_string(p.raw, '$.input_image_tokens') AS BIGINT), 0) AS image_in,
+           COALESCE(TRY_CAST(json_extract_string(p.raw, '$.output_image_tokens') AS BIGINT), 0) AS image_out,
+           COALESCE(TRY_CAST(json_extract_string(p.raw, '$.input_cache_write_tokens') AS BIGINT), 0) AS cache_write
+    FROM picked p
+),
 usage_priced AS (
     SELECT p.*, r.input_nano,
-           (p.input_tokens - p.cached_tokens)::HUGEINT * r.input_nano
-               + p.cached_tokens::HUGEINT * r.cached_nano
-               + p.output_tokens::HUGEINT * r.output_nano AS cost_fusd  -- 1e-15 USD, exact
-    FROM picked p
+           greatest(p.input_tokens - p.cached_tokens - p.cache_write - (p.audio_in - p.cached_audio) - p.image_in, 0)::HUGEINT
+               * r.input_nano
+               + greatest(p.cached_tokens - p.cached_audio, 0)::HUGEINT * r.cached_nano
+               + p.cache_write::HUGEINT * COALESCE(r.cache_write_nano, r.input_nano)
+               + (p.audio_in - p.cached_audio)::HUGEINT * COALESCE(r.audio_in_nano, r.input_nano)
+               + p.cached_audio::HUGEINT * COALESCE(r.cached_audio_nano, r.audio_in_nano, r.cached_nano)
+               + p.image_in::HUGEINT * COALESCE(r.image_in_nano, r.input_nano)
+               + greatest(p.output_tokens - p.audio_out - p.image_out, 0)::HUGEINT * r.output_nano
+               + p.audio_out::HUGEINT * COALESCE(r.audio_out_nano, r.output_nano)
+               + p.image_out::HUGEINT * COALESCE(r.image_out_nano, r.output_nano) AS cost_fusd  -- 1e-15 USD, exact
+    FROM parted p
     LEFT JOIN model_map m ON m.model = p.model
     LEFT JOIN price_rates r
            ON r.price_model = m.price_model AND r.tier = p.price_tier
@@ -62,16 +83,19 @@ usage AS (
     GROUP BY ALL
 ),
 cb AS (
-    SELECT CAST(date_trunc('day', bucket_start) AS DATE) AS day, project_id, amount_usd,
+    SELECT CAST(date_trunc('day', bucket_start) AS DATE) AS day, project_id, amount_usd, line_item,
            CASE WHEN strpos(line_item, ' | ') > 0 THEN split_part(line_item, ' | ', 2) ELSE line_item END AS item
     FROM cost_buckets
     WHERE bucket_start >= $start AND bucket_start < $end
 ),
-costs AS (
-    SELECT day, project_id,
-           CASE WHEN strpos(item, ', ') > 0 THEN split_part(split_part(item, ', ', 1), ' ', 1) ELSE '' END AS model,
+costs AS (  -- organisation-level charges (storage, fine-tuning training) are rows of their own
+    SELECT cb.day, cb.project_id,
+           CASE WHEN li.part IN ('vector_storage', 'container_storage', 'fine_tuning_training', 'fine_tuning_hosting')
+                THEN '(' || replace(li.part, '_', ' ') || ')'
+                WHEN li.model IS NOT NULL THEN li.model
+                WHEN strpos(item, ', ') > 0 THEN split_part(split_part(item, ', ', 1), ' ', 1) ELSE '' END AS model,
            sum(amount_usd) AS billed_usd
-    FROM cb
+    FROM cb LEFT JOIN _line_items li ON li.line_item = cb.line_item
     GROUP BY ALL
 ),
 bounds AS (
@@ -123,7 +147,7 @@ SELECT CASE WHEN $by_day THEN day END                 AS day,
        sum(usage_unpriced_requests)::BIGINT           AS usage_unpriced_requests,
        sum(usage_tier_requests)::BIGINT               AS usage_tier_requests,
        sum(billed_usd)::DECIMAL(38, 12)               AS billed_usd,
-       sum(billed_usd) FILTER (WHERE model = '')::DECIMAL(38, 12) AS billed_other_usd,
+       sum(billed_usd) FILTER (WHERE model = '' OR model LIKE '(%)')::DECIMAL(38, 12) AS billed_other_usd,
        bool_and(usage_synced)                         AS usage_synced,
        bool_or(usage_synced)                          AS usage_any_synced,
        bool_and(costs_synced)                         AS costs_synced,

@@ -27,7 +27,21 @@ WITH parsed AS (
                '$.ratelimit.limit_tokens', '$.ratelimit_limit_tokens',                  -- 48..49
                '$.ratelimit.remaining_requests', '$.ratelimit_remaining_requests',      -- 50..51
                '$.ratelimit.remaining_tokens', '$.ratelimit_remaining_tokens',          -- 52..53
-               '$.usage'                                                                -- 54
+               '$.usage',                                                               -- 54
+               -- issue 15: audio / image / realtime / transcription details, tool calls, residency
+               '$.usage.input_token_details.cached_tokens',                             -- 55
+               '$.usage.input_token_details.audio_tokens',                              -- 56
+               '$.usage.input_token_details.cached_tokens_details.audio_tokens',
+               '$.cached_audio_tokens',                                                 -- 57..58
+               '$.usage.input_tokens_details.image_tokens', '$.usage.input_token_details.image_tokens',
+               '$.usage.prompt_tokens_details.image_tokens', '$.image_input_tokens',    -- 59..62
+               '$.usage.output_tokens_details.image_tokens', '$.image_output_tokens',   -- 63..64
+               '$.usage.output_token_details.audio_tokens',                             -- 65
+               '$.usage.seconds', '$.audio_seconds',                                    -- 66..67
+               '$.tool_calls.web_search', '$.web_search_calls',                         -- 68..69
+               '$.tool_calls.file_search', '$.file_search_calls',                       -- 70..71
+               '$.tool_calls.code_interpreter', '$.code_interpreter_sessions',          -- 72..73
+               '$.data_residency'                                                       -- 74
            ]) END AS f
     FROM _lines
 )
@@ -47,17 +61,25 @@ WITH parsed AS (
            f[18] AS http_status_v, f[19] AS latency_v, f[20] AS ttft_v, f[21] AS retries_v,
            f[22] AS tags_v,
            COALESCE(f[23], f[24], f[25]) AS input_v,
-           COALESCE(f[26], f[27], f[28]) AS cached_v,
+           COALESCE(f[26], f[27], f[55], f[28]) AS cached_v,
            COALESCE(f[29], f[30], f[31]) AS cache_write_v,
            COALESCE(f[32], f[33], f[34]) AS output_v,
            COALESCE(f[35], f[36], f[37]) AS reasoning_v,
-           COALESCE(f[38], f[39]) AS audio_in_v,
-           COALESCE(f[40], f[41]) AS audio_out_v,
+           COALESCE(f[38], f[56], f[39]) AS audio_in_v,
+           COALESCE(f[40], f[65], f[41]) AS audio_out_v,
            COALESCE(f[42], f[43]) AS accepted_v,
            COALESCE(f[44], f[45]) AS rejected_v,
            COALESCE(f[46], f[47]) AS rl_limit_req_v,
            COALESCE(f[48], f[49]) AS rl_limit_tok_v,
            COALESCE(f[50], f[51]) AS rl_rem_req_v,
            COALESCE(f[52], f[53]) AS rl_rem_tok_v,
-           f[54] AS usage_v
+           f[54] AS usage_v,
+           COALESCE(f[57], f[58]) AS cached_audio_v,
+           COALESCE(f[59], f[60], f[61], f[62]) AS image_in_v,
+           COALESCE(f[63], f[64]) AS image_out_v,
+           COALESCE(f[66], f[67]) AS audio_seconds_v,
+           COALESCE(f[68], f[69]) AS web_search_v,
+           COALESCE(f[70], f[71]) AS file_search_v,
+           COALESCE(f[72], f[73]) AS code_interpreter_v,
+           NULLIF(f[74], '') AS data_residency
     FROM parsed

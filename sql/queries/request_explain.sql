@@ -4,6 +4,8 @@ SELECT r.request_id, r.ts, r.model, r.endpoint, r.feature, r.batch, r.service_ti
        r.price_model, r.price_tier, m.rule AS resolution_rule,
        r.input_tokens, r.cached_tokens, r.output_tokens, r.reasoning_tokens, r.cache_write_tokens,
        r.audio_input_tokens, r.audio_output_tokens, r.accepted_prediction_tokens, r.rejected_prediction_tokens,
+       r.cached_audio_tokens, r.image_input_tokens, r.image_output_tokens, r.audio_seconds, r.web_search_calls,
+       r.file_search_calls, r.code_interpreter_sessions,
        r.input_rate, r.cached_rate, r.output_rate, r.price_source, p.valid_from, p.valid_to,
        r.cost_usd
 FROM requests_priced r

@@ -1,0 +1,98 @@
+"""`spendwatch prices` and `spendwatch explain` (issue 15 items 1 and 9): real child processes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal as D
+
+import pytest
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "spendwatch", *args], capture_output=True, text=True
+    )
+
+
+@pytest.fixture
+def db(tmp_path):
+    f = tmp_path / "log.jsonl"
+    f.write_text(
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {
+                    "request_id": "lc",
+                    "ts": "2026-11-02T10:00:00Z",
+                    "model": "gpt-5.4",
+                    "usage": {
+                        "input_tokens": 300_000,
+                        "output_tokens": 1000,
+                        "input_tokens_details": {"cached_tokens": 100_000},
+                    },
+                    "tool_calls": {"web_search": 3},
+                },
+                {
+                    "request_id": "tts",
+                    "ts": "2026-11-02T10:00:00Z",
+                    "model": "gpt-4o-mini-tts",
+                    "endpoint": "audio.speech",
+                },
+            ]
+        )
+        + "\n"
+    )
+    path = tmp_path / "p.duckdb"
+    r = _cli("ingest", str(f), "--db", str(path))
+    assert r.returncode == 0, r.stderr
+    return str(path)
+
+
+def test_prices_dated_name_on_flex_resolves_through_its_family(db):
+    r = _cli("prices", "o3-2025-04-16", "--tier", "flex", "--at", "2025-05-01", "--db", db)
+    assert r.returncode == 0, r.stderr
+    # o3 flex at launch (2025-04-17): $5 / $1.25 cached / $20
+    assert "input  $5.00 / 1M tokens" in r.stdout and "output $20.00 / 1M tokens" in r.stdout
+    assert "cached $1.25 / 1M tokens" in r.stdout
+    r = _cli("prices", "o3-2025-04-16", "--tier", "flex", "--at", "2025-07-01", "--db", db)
+    assert "input  $1.00 / 1M tokens" in r.stdout and "output $4.00 / 1M tokens" in r.stdout
+
+
+def test_prices_prints_exact_dollars_batch_cached_long_context_and_call_rates(db):
+    r = _cli("prices", "gpt-4o-mini", "--tier", "batch", "--at", "2026-01-01", "--db", db)
+    assert "$1E" not in r.stdout
+    # batch: 50 % of the standard cached rate $0.075 = $0.0375 (not "same as input")
+    assert "cached $0.0375 / 1M tokens" in r.stdout and "output $0.30 / 1M tokens" in r.stdout
+    r = _cli("prices", "gpt-5.4", "--at", "2026-11-01", "--db", db)
+    assert "output $15.00 / 1M tokens" in r.stdout
+    assert (
+        "long context (over 272,000 input tokens, whole request): input $5.00, cached $0.50, output $22.50"
+        in r.stdout
+    )
+    assert "web search $10.00 / 1k calls" in r.stdout and "file search $2.50 / 1k calls" in r.stdout
+    r = _cli("prices", "whisper-1", "--at", "2026-11-01", "--db", db)
+    assert "audio $0.006 / minute" in r.stdout
+    r = _cli("prices", "gpt-5.4", "--at", "2026-11-01", "--db", db, "--format", "json")
+    row = json.loads(r.stdout, parse_float=D)
+    assert row["long_context"]["output_per_mtok"] == D("22.5")
+
+
+def test_explain_shows_each_part_with_rate_and_source(db):
+    r = _cli("explain", "lc", "--db", db)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    # 200,000 x $5.00/1M = $1.00; 100,000 x $0.50/1M = $0.05; 1,000 x $22.50/1M = $0.0225; 3 x $0.01 = $0.03
+    assert any(
+        x.startswith(
+            "  input (long context): 200,000 tokens × $5.00/1M tokens = $1.00  (genai-prices"
+        )
+        for x in lines
+    )
+    assert any("web_search: 3 calls × $10.00/1k calls = $0.03" in x for x in lines)
+    assert lines[-1] == "  total: $1.1025"
+    r = _cli("explain", "tts", "--db", db)
+    assert r.stdout.splitlines()[-1] == "  total: unknown (no usage recorded)"
+    r = _cli("explain", "nope", "--db", db)
+    assert r.returncode == 1 and "no request 'nope'" in r.stderr
