@@ -1,7 +1,8 @@
 """What asking a running `spendwatch serve` costs a read command, against reading the stopped file.
 
 Writes a demo database (30 days, ~80k requests), then times `report --by feature,model`:
-  1. the core call alone: report.spend_report on an open connection vs through an open control channel;
+  1. the core call alone: report.spend_report on an open connection vs through an open control channel
+     (and a tiny call, sync status, for the round trip itself);
   2. opening: store.connect(read_only) + catalog check vs connecting to <db>.sock (hello);
   3. the whole CLI child process, direct on the stopped database vs routed through serve.
 
@@ -40,6 +41,7 @@ def main() -> None:
     a = ap.parse_args()
 
     from spendwatch import commands, control, report, store
+    from spendwatch.collectors.openai_usage import sync_state
     from spendwatch.pricing import catalog
 
     tmp = Path(tempfile.mkdtemp(prefix="sw-bench-"))
@@ -58,6 +60,7 @@ def main() -> None:
     con = store.connect(db, read_only=True)
     n = con.execute("SELECT count(*) FROM requests").fetchone()[0]
     direct_call = median_ms(lambda: report.spend_report(con, **kw), a.repeat)
+    direct_tiny = median_ms(lambda: sync_state(con), a.repeat)
     direct_open = median_ms(open_direct, a.repeat)
     con.close()
     direct_cli = median_ms(lambda: subprocess.run([*CLI, *report_args], check=True, capture_output=True), 3)
@@ -77,6 +80,7 @@ def main() -> None:
         if remote is None:
             raise SystemExit("serve did not open its control socket")
         routed_call = median_ms(lambda: commands.call(report.spend_report, remote, **kw), a.repeat)
+        routed_tiny = median_ms(lambda: commands.call(sync_state, remote), a.repeat)
         remote.close()
         routed_open = median_ms(lambda: control.connect(db, config={}).close(), a.repeat)  # type: ignore[union-attr]
         routed_cli = median_ms(lambda: subprocess.run([*CLI, *report_args], check=True, capture_output=True), 3)
@@ -87,6 +91,7 @@ def main() -> None:
     print(f"{n:,} requests; `report --by feature,model`, median ms")
     print(f"{'':34}{'direct':>10}{'via serve':>12}")
     print(f"{'core call (connection open)':34}{direct_call:>10.1f}{routed_call:>12.1f}")
+    print(f"{'a tiny call (sync status)':34}{direct_tiny:>10.1f}{routed_tiny:>12.1f}")
     print(f"{'open (connect / hello)':34}{direct_open:>10.1f}{routed_open:>12.1f}")
     print(f"{'whole CLI child process':34}{direct_cli:>10.0f}{routed_cli:>12.0f}")
 
