@@ -109,7 +109,7 @@ def flush() -> None:
 def _writer(spool_dir: Path | None, *, sync: bool = False) -> SpoolWriter:
     d = Path(spool_dir) if spool_dir else get_settings().spool_dir()
     if d not in _writers:
-        _writers[d] = SpoolWriter(d, sync=sync)
+        _writers[d] = SpoolWriter(d, sync=sync, host_id=get_settings().host_id)
     _writers[d].sync = _writers[d].sync or sync
     return _writers[d]
 
