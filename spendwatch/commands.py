@@ -32,6 +32,9 @@ ROUTED: dict[str, str] = {
     "spendwatch.recommend:recommend": "read",
     "spendwatch.reconcile:reconcile": "read",  # also caches how Usage API model names resolve
     "spendwatch.collectors.openai_usage:sync_state": "read",
+    "spendwatch.chargeback:chargeback": "read",
+    "spendwatch.focus:focus_rows": "read",
+    "spendwatch.reports_schedule:all_schedules": "read",
     "spendwatch.alerts.rules:all_rules": "read",
     "spendwatch.alerts.deliver:channel_health": "read",
     "spendwatch.alerts.rules:sync_config": "write",

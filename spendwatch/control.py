@@ -35,7 +35,7 @@ from typing import Any
 
 import duckdb
 
-from spendwatch.errors import SpendwatchError
+from spendwatch.errors import DatabaseLocked, SpendwatchError
 
 log = logging.getLogger("spendwatch.control")
 
@@ -111,8 +111,6 @@ def locked_error(db: Path, error: Exception, *, spool: Path | None = None) -> Sp
     m = re.search(r"pid (\d+)", str(error), re.IGNORECASE)
     pid = int(m.group(1)) if m else None
     h = holder(db, pid)
-    from spendwatch.errors import DatabaseLocked
-
     if h is None:
         who = f"another process (pid {pid})" if pid else "another process"
         return DatabaseLocked(f"database {db} is held by {who}; wait for it to finish, or stop it")
@@ -281,7 +279,7 @@ class _Handler(socketserver.StreamRequestHandler):
                 cur = self.server.con.cursor()
                 cur.execute("SET TimeZone = 'UTC'")
                 catalog.use(cur, decode(req.get("config")) or {}, may_rewrite=False)
-                return cur, {"ok": True, "pid": os.getpid()}
+                return cur, {"ok": True, "result": {"pid": os.getpid()}}
             if cur is None:
                 raise SpendwatchError("say hello first")
             fn = commands.resolve(str(req.get("fn")))
@@ -306,6 +304,9 @@ class ControlServer:
     def start(self) -> bool:
         """Listen in a background thread; False (and a warning) when the path cannot be a socket."""
         path = str(self.path)
+        if not hasattr(socket, "SO_PEERCRED"):
+            log.warning("no SO_PEERCRED on this platform; read commands cannot reach this server")
+            return False
         if len(os.fsencode(path)) > SOCKET_PATH_MAX:
             log.warning(
                 "control socket path %s is too long; read commands cannot reach this server", path
@@ -338,12 +339,27 @@ class ControlServer:
 # -- the command side --------------------------------------------------------------------------
 
 
+class NotRouted(AttributeError, DatabaseLocked):
+    """A command used the server's handle as a connection: its calls do not go through commands.call."""
+
+
 class Remote:
     """A command's handle on a running server: :func:`spendwatch.commands.call` sends calls through it."""
 
     def __init__(self, sock: socket.socket, path: Path) -> None:
         self._sock, self.path = sock, path
         self._file = sock.makefile("rwb")
+        self.pid: int | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        """Used as a connection by a command that does not route its calls: one line, not a traceback."""
+        if name.startswith("_") or "path" not in self.__dict__:
+            raise AttributeError(name)
+        db = self.path.with_name(self.path.name.removesuffix(".sock"))
+        raise NotRouted(
+            f"database {db} is held by `spendwatch serve` (pid {self.pid}), which does not run "
+            "this command; stop it and run this again"
+        )
 
     def request(self, message: dict[str, Any]) -> Any:
         self._file.write(json.dumps(message).encode() + b"\n")
@@ -370,7 +386,11 @@ class Remote:
 def connect(db: Path, *, config: dict[str, Any] | None, timeout: float = 600) -> Remote | None:
     """A handle on the server holding ``db``, or None when none answers on ``<db>.sock``."""
     path = socket_path(db)
-    if not path.exists() or len(os.fsencode(str(path))) > SOCKET_PATH_MAX:
+    if (
+        not path.exists()
+        or len(os.fsencode(str(path))) > SOCKET_PATH_MAX
+        or not hasattr(socket, "SO_PEERCRED")
+    ):
         return None
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)
@@ -383,5 +403,5 @@ def connect(db: Path, *, config: dict[str, Any] | None, timeout: float = 600) ->
         sock.close()
         raise SpendwatchError(f"{path} belongs to another user's process; not sending it anything")
     remote = Remote(sock, path)
-    remote.request({"op": "hello", "config": encode(config or {})})
+    remote.pid = remote.request({"op": "hello", "config": encode(config or {})})["pid"]
     return remote

@@ -120,6 +120,8 @@ READS = [  # one run of each read command (and a few formats): each child costs 
     ["recommend", "--from-date", "2026-11-01", "--to-date", "2026-11-30", "--format", "json"],
     ["reconcile", "--from", "2026-11-01", "--to", "2026-11-30"],
     ["sync", "status"],
+    ["chargeback", "--month", "2026-11"],  # never synced: the same one-line refusal, raised in the server
+    ["reports", "list"],
 ]
 
 
@@ -152,6 +154,13 @@ def test_read_commands_beside_serve_match_the_stopped_database(seeded: Path, tmp
         assert _run("alerts", "remove", "monthly", "--db", str(seeded), cwd=tmp_path).returncode == 0
         gone = _run("alerts", "remove", "monthly", "--db", str(seeded), cwd=tmp_path)
         assert gone.returncode == 1 and gone.stderr.strip().endswith("(see `spendwatch alerts list`)")
+        # a command whose calls are not routed gets one line, not a traceback
+        from spendwatch import control
+
+        remote = control.connect(seeded, config={})
+        with pytest.raises(control.NotRouted, match="held by `spendwatch serve` \\(pid [0-9]+\\)"):
+            remote.execute("SELECT 1")
+        remote.close()
         # a write the server does not take is refused, naming serve (not "probably")
         refused = _run("ingest", "log.jsonl", "--db", str(seeded), cwd=tmp_path)
         assert refused.returncode == 1 and "held by `spendwatch serve" in refused.stderr

@@ -3,6 +3,7 @@ price catalog (or a handle on the running server), output."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -43,6 +44,10 @@ def open_store(
     _say_overrides(settings, config)
     try:
         con = store.connect(settings.db, read_only=read_only)
+        if read_only and _behind(con) and os.access(settings.db, os.W_OK):
+            con.close()  # an older file: bring the schema up to date once, then read it read-only
+            store.connect(settings.db).close()
+            con = store.connect(settings.db, read_only=True)
     except DatabaseLocked as e:
         remote = control.connect(settings.db, config=config) if read_only or via_server else None
         if remote is None:
@@ -52,6 +57,12 @@ def open_store(
         control.record_holder(settings.db)
     catalog.use(con, config, may_rewrite=not read_only)
     return con
+
+
+def _behind(con: duckdb.DuckDBPyConnection) -> bool:
+    """The file lacks migrations this code has (a read-only connection cannot apply them)."""
+    done = con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+    return done is not None and done < max(v for v, _, _ in store.migrations())
 
 
 def _say_overrides(settings: Settings, config: dict) -> None:
