@@ -33,6 +33,7 @@ JOB_MODULES: list[str] = [
     "spendwatch.rollups_job",
     "spendwatch.collectors.openai_usage",
     "spendwatch.reports_schedule",
+    "spendwatch.samples",
 ]
 
 
