@@ -341,6 +341,8 @@ def test_cli_json_shape_cost_centres_inert_and_never_synced(recorded, db_path, t
         str(cfg),
     )
     assert '"\'=HYPERLINK(""http://x"")"' in r.stdout
+    r = _cli("chargeback", "--month", "2026-11", "--db", str(db_path))
+    assert r.returncode == 0 and "billed $9.30" in r.stdout and "owes" in r.stdout
     r = _cli("chargeback", "--month", "2026-10", "--db", str(db_path))
     assert r.returncode == 1 and r.stderr.count("\n") == 1 and "spendwatch sync openai" in r.stderr
     assert "Traceback" not in r.stderr

@@ -141,3 +141,45 @@ def test_config_owns_its_schedules(con):
     assert [s.name for s in rs.all_schedules(con)] == ["b", "cli-one"]
     with pytest.raises(InvalidRule, match="added with the CLI"):
         rs.sync_config(con, {"reports": {"name": "cli-one", "channels": ["log"]}})
+
+
+def _cli(*args: str):
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "spendwatch", *args], capture_output=True, text=True
+    )
+
+
+def test_reports_cli_add_list_remove(db_path, con):
+    import json
+
+    con.close()
+    db = ["--db", str(db_path)]
+    r = _cli(
+        "reports",
+        "add",
+        "finance",
+        "--channel",
+        "email:finance@example.com",
+        "--tz",
+        "Europe/Berlin",
+        *db,
+    )
+    assert r.returncode == 0, r.stderr
+    r = _cli("reports", "add", "bad", "--channel", "email:finance@example.com", "--day", "31", *db)
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "1..28" in r.stderr
+    r = _cli("reports", "list", "--format", "json", *db)
+    (row,) = json.loads(r.stdout)
+    assert (row["name"], row["format"], row["by"], row["day"], row["at"], row["tz"]) == (
+        "finance",
+        "xlsx",
+        "cost_centre",
+        2,
+        "08:00",
+        "Europe/Berlin",
+    )
+    assert _cli("reports", "remove", "finance", *db).returncode == 0
+    r = _cli("reports", "remove", "finance", *db)
+    assert r.returncode == 1 and "no report schedule named 'finance'" in r.stderr

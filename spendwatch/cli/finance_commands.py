@@ -98,13 +98,21 @@ def _days_text(days: list) -> str:
     )
 
 
+HEADERS = {
+    "project_id": "project id",
+    "reason": "not allocated because",
+    "billed_usd": "owes (billed)",
+    "logged_cost_usd": "logged at list price",
+}
+
+
 def _print_table(cb: chargeback.Chargeback, cols: list[str]) -> None:
     t = Table(title=Text(cb.headline_text()), show_footer=True)
     total = sum((r["billed_usd"] for r in cb.rows), start=0)
     for c in cols:
         right = c in ("billed_usd", "logged_cost_usd", "requests")
         t.add_column(
-            c,
+            HEADERS.get(c, c.replace("_", " ")),
             justify="right" if right else "left",
             footer=(usd(total) if c == "billed_usd" else "total" if c == cols[0] else ""),
         )
@@ -115,7 +123,7 @@ def _print_table(cb: chargeback.Chargeback, cols: list[str]) -> None:
             Text(r["project_id"] or "—"),
             Text(r["reason"] or ""),
             usd(r["billed_usd"]),
-            usd(r["logged_cost_usd"]),
+            "unpriced" if r["logged_cost_usd"] is None else usd(r["logged_cost_usd"]),
             f"{r['requests']:,}",
         )
     Console().print(t)
