@@ -169,7 +169,7 @@ def test_demo_then_serve_in_chromium(tmp_path):
         held = subprocess.run(
             [*cli, "ingest", str(f), "--db", str(db)], capture_output=True, text=True
         )
-        assert held.returncode == 1 and "held by another process" in held.stderr
+        assert held.returncode == 1 and "is held by `spendwatch serve" in held.stderr, held.stderr
     finally:
         proc.terminate()
         try:
