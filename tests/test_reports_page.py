@@ -194,13 +194,48 @@ def test_pivot_cost_centre_by_model_unpriced_and_toml_wins(db, monkeypatch):
     assert "Model: gpt-4o" in cfg and "Model: in-house-model" in cfg and "Unpriced" in cfg
     saved = at.dataframe[-1].value  # the mapping editor (everyone may edit: no [access])
     assert "chat" in list(saved["feature"]) and "search" not in list(saved["feature"])
-    assert [b.label for b in at.button] == ["Save cost centres"]
+    assert [b.label for b in at.button] == ["Save cost centre"]
+
+
+def test_an_editor_saves_a_cost_centre_on_the_page(db, monkeypatch):
+    at = _app(
+        db,
+        monkeypatch,
+        config='[access]\neditors = ["boss@example.com"]\n[cost_centres]\nsearch = "Growth"\n',
+        state={"sw_reports_month": date(2026, 10, 1), "sw_reports_by": "cost_centre"},
+    )
+    at.user = {"is_logged_in": True, "email": "boss@example.com"}
+    at.run()
+    assert list(at.selectbox(key="_reports_cc_feature").options) == [
+        "@SUM(1)",
+        "chat",
+        "labs",
+    ]  # search: TOML
+    at.selectbox(key="_reports_cc_feature").set_value("chat")
+    at.text_input(key="_reports_cc_centre").set_value("Support")
+    at.button(key="_reports_cc_save").click().run()
+    assert not at.exception, at.exception
+    assert any("Saved: chat" in s.value for s in at.success)
+    df = at.dataframe[
+        0
+    ].value  # October: Growth r1 $12.50, Support r2 $0.75, the unpriced rest unassigned
+    assert list(df["cost_centre"]) == ["Growth", "Support", "(unassigned)", "Total"]
+    assert list(df["cost_usd"].fillna(-1)) == [12.50, 0.75, -1, 13.25]
+    con = store.connect(db)
+    [line] = cost_centres.saved(con)
+    con.close()
+    assert (line["feature"], line["cost_centre"], line["updated_by"]) == (
+        "chat",
+        "Support",
+        "boss@example.com",
+    )
+    assert line["updated_at"] == NOW
 
 
 def test_only_editors_change_cost_centres(db, monkeypatch):
     at = _app(db, monkeypatch, config='[access]\neditors = ["boss@example.com"]\n')
     assert any("Read-only" in i.value for i in at.info)
-    assert not [b for b in at.button if b.label == "Save cost centres"]
+    assert not [b for b in at.button if b.label == "Save cost centre"]
 
 
 def test_save_records_who_and_when_and_refuses_toml_features(db):

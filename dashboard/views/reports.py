@@ -3,7 +3,7 @@ import streamlit as st
 
 from spendwatch import analytics, period_report, reconcile, report
 from spendwatch.dashboard import auth, charts, data, finance_view, sidebar
-from spendwatch.dashboard.format import money, st_column, table, unpriced_text
+from spendwatch.dashboard.format import money, plain, st_column, table, unpriced_text
 
 DIMS = period_report.DIMENSIONS
 NO_COLS = "none"
@@ -105,26 +105,27 @@ def cost_centre_editor() -> None:
     })
     config = {"feature": "Feature", "cost_centre": "Cost centre", "updated_by": "Saved by",
               "updated_at": st_column().DatetimeColumn("Saved at (UTC)", format="YYYY-MM-DD HH:mm")}
+    st.dataframe(grid, hide_index=True, column_config=config)
     if not editable:
         st.info(auth.READ_ONLY_NOTE)
-        st.dataframe(grid, hide_index=True, column_config=config)
         return
-    edited = st.data_editor(grid, hide_index=True, column_config=config, key="_reports_cc_editor",
-                            disabled=["feature", "updated_by", "updated_at"], num_rows="fixed")
-    if st.button("Save cost centres", key="_reports_cc_save"):
-        before = {f: (saved[f]["cost_centre"] if f in saved else None) for f in features}
-        after = {f: (None if pd.isna(c) or not str(c).strip() else str(c).strip())
-                 for f, c in zip(edited["feature"], edited["cost_centre"], strict=True)}
-        changes = {f: c for f, c in after.items() if c != before.get(f)}
+    if not features:
+        return
+    e1, e2, e3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+    e1.selectbox("Feature", features, key="_reports_cc_feature")
+    e2.text_input("Cost centre (empty: forget the saved line)", key="_reports_cc_centre", max_chars=200)
+    if e3.button("Save cost centre", key="_reports_cc_save"):
+        feature = st.session_state["_reports_cc_feature"]
+        centre = st.session_state.get("_reports_cc_centre") or None
         who = str(st.user.get("email") or "dashboard") if st.user.get("is_logged_in") else "dashboard"
-        error = data.save_cost_centres(changes, by=who)
+        error = data.save_cost_centres({feature: centre}, by=who)
         if error:
             st.error(error)
-        else:
-            st.session_state["_reports_cc_saved"] = len(changes)
+        else:  # rerun so the report above already uses the new mapping
+            st.session_state["_reports_cc_saved"] = f"Saved: {plain(feature)} → {plain(centre or '(not mapped here)')}."
             st.rerun()
     if "_reports_cc_saved" in st.session_state:
-        st.success(f"Saved ({st.session_state.pop('_reports_cc_saved')} changed).")
+        st.success(st.session_state.pop("_reports_cc_saved"))
 
 
 st.title("Reports")
