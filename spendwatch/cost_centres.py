@@ -16,8 +16,12 @@ MAX_NAME = 200
 
 
 def saved(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """The saved lines: feature, cost_centre, updated_by, updated_at (ordered by feature)."""
-    return store.fetch_dicts(con, store.query("cost_centre_map"))
+    """The saved lines: feature, cost_centre, updated_by, updated_at (ordered by feature). A database
+    opened read-only before its migration to 0055 has none."""
+    try:
+        return store.fetch_dicts(con, store.query("cost_centre_map"))
+    except duckdb.CatalogException:
+        return []
 
 
 def effective(

@@ -349,3 +349,73 @@ def test_cli_report_csv_blank_unpriced_and_formula_safe(db, tmp_path):
     rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
     assert rows["labs"][5] is None and rows["labs"][6] == 1
     assert Decimal(str(rows["search"][5])) == Decimal("12.5")
+
+
+def test_chargeback_cli_uses_the_saved_mapping_with_the_toml_winning(tmp_path):
+    """The recorded Costs API page of tests/test_chargeback.py (figures worked out there by hand):
+    search is owed $1.04 and chat $4.39 of 2026-11-01's bill."""
+    import json
+
+    from spendwatch.collectors.openai_usage import store_costs_page
+
+    path = tmp_path / "cb.duckdb"
+    con = store.connect(path)
+    catalog.materialise(con)
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    store_costs_page(con, json.loads((fixtures / "costs_page_line_items.json").read_text()))
+    con.execute("INSERT INTO sync_state (source, cursor_ts) VALUES ('openai', '2026-11-03')")
+    p1 = "proj_Zq3v8KkYl2mQwE4r"
+    lines = [
+        chat_record(
+            "a1",
+            "gpt-4o-2024-08-06",
+            1000,
+            100,
+            feature="search",
+            project_id=p1,
+            ts="2026-11-01T10:00:00Z",
+        ),
+        chat_record(
+            "b1",
+            "gpt-4o-2024-08-06",
+            4024,
+            300,
+            cached=1024,
+            feature="chat",
+            project_id=p1,
+            ts="2026-11-01T11:00:00Z",
+        ),
+    ]
+    ingest.ingest_lines(con, lines, source="t")
+    cost_centres.save(con, {"search": "Saved", "chat": "Support"}, by="ann@example.com", at=NOW)
+    con.close()
+    cfg = tmp_path / "sw.toml"
+    cfg.write_text('[cost_centres]\nsearch = "Growth"\n')
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "spendwatch",
+            "chargeback",
+            "--month",
+            "2026-11",
+            "--by",
+            "cost_centre",
+            "--format",
+            "json",
+            "--db",
+            str(path),
+            "--config",
+            str(cfg),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    owed = {
+        row["cost_centre"]: Decimal(str(row["billed_usd"]))
+        for row in json.loads(r.stdout)
+        if row["cost_centre"]
+    }
+    assert owed == {"Growth": Decimal("1.04"), "Support": Decimal("4.39")}
