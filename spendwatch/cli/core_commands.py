@@ -12,12 +12,11 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from spendwatch import days, exports, ingest, pricing, report, store
+from spendwatch import commands, days, exports, ingest, pricing, report
 from spendwatch.cli import app, dates
-from spendwatch.cli.common import ConfigOption, DbOption, open_store, settings_for
+from spendwatch.cli.common import ConfigOption, DbOption, call, open_store, settings_for
 from spendwatch.collectors import files
 from spendwatch.errors import SpendwatchError
-from spendwatch.store import fetch_dicts
 
 console = Console(stderr=True)
 
@@ -83,13 +82,14 @@ def ingest_cmd(
 @app.command("quarantine")
 def quarantine_cmd(
     db: DbOption = None,
+    config: ConfigOption = None,
     limit: Annotated[int, typer.Option(help="rows to show")] = 50,
     format: Annotated[str, typer.Option("--format", help="table|json")] = "table",
 ) -> None:
     """List lines that could not be ingested, with their reason."""
-    con = open_store(settings_for(db), read_only=True)
-    rows = fetch_dicts(con, store.query("health_quarantine"), {"reason": None, "limit": limit, "offset": 0})
-    total = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+    con = open_store(settings_for(db, config), read_only=True)
+    rows = call(commands.query_rows, con, "health_quarantine", {"reason": None, "limit": limit, "offset": 0})
+    total = call(commands.query_rows, con, "quarantine_count")[0]["n"]
     if format == "json":
         typer.echo(exports.to_json_text(rows))
         return
@@ -104,6 +104,7 @@ def quarantine_cmd(
 @app.command("report")
 def report_cmd(
     db: DbOption = None,
+    config: ConfigOption = None,
     from_: dates.ReportFrom = None,
     to: dates.ReportTo = None,
     by: Annotated[str, typer.Option("--by", help=f"comma-separated: {', '.join(report.DIMENSIONS)}")] = "feature",
@@ -116,9 +117,9 @@ def report_cmd(
         raise typer.BadParameter("--format must be table, csv, json, xlsx or parquet")
     cols = report.parse_by(by)
     first, last = dates.days(from_, to)
-    con = open_store(settings_for(db), read_only=True)
-    rows = report.spend_report(con, by=cols, start=first, end=last)
-    empty = None if rows else days.empty_window(con, *report.window(first, last))
+    con = open_store(settings_for(db, config), read_only=True)
+    rows = call(report.spend_report, con, by=cols, start=first, end=last)
+    empty = None if rows else call(days.empty_window, con, *report.window(first, last))
     if empty and format == "table":
         typer.echo(empty)
         return
@@ -179,9 +180,9 @@ def prices_cmd(
     format: Annotated[str, typer.Option("--format", help="table|json")] = "table",
 ) -> None:
     """Show the price in force for a model (and where it came from), or the unpriced models."""
-    con = open_store(settings_for(db, config))
+    con = open_store(settings_for(db, config), read_only=True)
     if unpriced:
-        rows = fetch_dicts(con, store.query("prices_unpriced"))
+        rows = call(commands.query_rows, con, "prices_unpriced")
         if format == "json":
             typer.echo(exports.to_json_text(rows))
         elif not rows:
@@ -192,7 +193,7 @@ def prices_cmd(
             typer.echo("price them with [[pricing.models]] in the TOML config (see README)", err=True)
         return
     if model is None:
-        rows = fetch_dicts(con, store.query("prices_current"))
+        rows = call(commands.query_rows, con, "prices_current")
         if format == "json":
             typer.echo(exports.to_json_text(rows))
             return
@@ -207,7 +208,7 @@ def prices_cmd(
         return
     from spendwatch.clock import utc_now
 
-    row = pricing.price_in_force(con, model, at=at or utc_now(), tier=tier)
+    row = call(pricing.price_in_force, con, model, at=at or utc_now(), tier=tier)
     if row is None:
         raise SpendwatchError(f"no {tier} price for {model!r}; it is unpriced (add it to [[pricing.models]])")
     if format == "json":
@@ -276,6 +277,7 @@ def explain_cmd(
 @app.command("demo")
 def demo_cmd(
     db: DbOption = None,
+    config: ConfigOption = None,
     days: Annotated[int, typer.Option(help="days of history to generate", min=1, max=730)] = 90,
     seed: Annotated[int, typer.Option(help="random seed (same seed, same history)")] = 7,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="only write the database")] = False,
@@ -285,7 +287,7 @@ def demo_cmd(
     """Write a realistic synthetic history (no key, no network), then open the dashboard."""
     from spendwatch import demo
 
-    settings = settings_for(db)
+    settings = settings_for(db, config)
     con = open_store(settings)
     real = con.execute("SELECT count(*) FROM requests WHERE source <> 'demo'").fetchall()[0][0]
     if real:

@@ -16,8 +16,15 @@ def serve_cmd(
     config: ConfigOption = None,
     port: Annotated[int, typer.Option(help="dashboard port")] = 8501,
     host: Annotated[str, typer.Option(help="address to bind; 0.0.0.0 opens it to the network")] = "127.0.0.1",
+    insecure: Annotated[bool, typer.Option("--insecure", help="allow a non-loopback --host without a dashboard "
+                                                               "password (anyone on the network sees the data)")] = False,
 ) -> None:
     """Serve the dashboard and run the scheduled jobs (spool ingest, sync, alerts)."""
     from spendwatch import server
 
-    server.serve(settings_for(db, config), host=host, port=port)
+    settings = settings_for(db, config)
+    refusal = server.exposure_refusal(settings, host=host, insecure=insecure)
+    if refusal:
+        typer.echo(f"spendwatch: error: {refusal}", err=True)
+        raise typer.Exit(2)
+    server.serve(settings, host=host, port=port)

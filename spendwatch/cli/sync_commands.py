@@ -13,7 +13,7 @@ from rich.table import Table
 
 from spendwatch import days, exports, reconcile, report
 from spendwatch.cli import app, dates
-from spendwatch.cli.common import ConfigOption, DbOption, open_store, settings_for
+from spendwatch.cli.common import ConfigOption, DbOption, call, open_store, settings_for
 from spendwatch.clock import utc_now
 from spendwatch.money import usd
 
@@ -80,6 +80,7 @@ def sync_openai_cmd(
 @sync_app.command("status")
 def sync_status_cmd(
     db: DbOption = None,
+    config: ConfigOption = None,
     format: Annotated[str, typer.Option("--format", help="table|json")] = "table",
 ) -> None:
     """When OpenAI was last synced, how it went, and where the next run starts."""
@@ -87,8 +88,8 @@ def sync_status_cmd(
 
     if format not in ("table", "json"):
         raise typer.BadParameter("--format must be table or json")
-    con = open_store(settings_for(db), read_only=True)
-    state = openai_usage.sync_state(con)
+    con = open_store(settings_for(db, config), read_only=True)
+    state = call(openai_usage.sync_state, con)
     if format == "json":
         typer.echo(exports.to_json_text(state))
         return
@@ -123,11 +124,11 @@ def reconcile_cmd(
         raise typer.BadParameter("--format must be table, json or csv")
     cols = reconcile.parse_by(by)
     first, last = dates.days(from_, to)
-    con = open_store(settings_for(db, config))
-    rows = reconcile.reconcile(con, start=first, end=last, by=cols)
+    con = open_store(settings_for(db, config), via_server=True)
+    rows = call(reconcile.reconcile, con, start=first, end=last, by=cols)
     if not rows:
         lo, hi = report.window(first, last)
-        line = days.empty_window(con, lo, hi) or f"nothing logged or synced {days.describe(lo, hi)}"
+        line = call(days.empty_window, con, lo, hi) or f"nothing logged or synced {days.describe(lo, hi)}"
         typer.echo(f"{line} (ingest logs and run `spendwatch sync openai`)", err=format != "table")
         if format == "table":
             return
