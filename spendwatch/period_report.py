@@ -124,7 +124,8 @@ def pivot(
 ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
     """``rs`` (grouped by ``row`` and ``col``) as a pivot: one line per ``row`` value with the cost of
     each ``col`` value (None where that cell is unpriced or empty), then ``cost_usd`` (the line's
-    total), ``requests`` and ``unpriced_requests``. Lines by total cost; columns by total cost.
+    total), ``requests`` and ``unpriced_requests``. Lines by total cost, then a "Total" line; columns by
+    total cost.
     Returns (lines, [(cell key 'c0', 'c1' …, the ``col`` value as a header)] in order): keys never
     collide with a value, whatever the data holds."""
     col_cost: dict[Any, Decimal] = {}
@@ -161,4 +162,14 @@ def pivot(
                 "unpriced_requests": line["unpriced_requests"],
             }
         )
+    if (
+        out
+    ):  # the totals line: each column's cost (None where the whole column is unpriced or empty)
+        total: dict[str, Any] = {row: "Total"}
+        for i in range(len(cols)):
+            cells = [line[f"c{i}"] for line in out if line[f"c{i}"] is not None]
+            total[f"c{i}"] = sum(cells, Decimal(0)) if cells else None
+        for m in ("cost_usd", "requests", "unpriced_requests"):
+            total[m] = sum((line[m] for line in out), Decimal(0) if m == "cost_usd" else 0)
+        out.append(total)
     return out, [(f"c{i}", "(none)" if c is None else str(c)) for i, c in enumerate(cols)]

@@ -184,14 +184,15 @@ def test_pivot_cost_centre_by_model_unpriced_and_toml_wins(db, monkeypatch):
         },
     )
     df = at.dataframe[0].value
-    assert list(df["cost_centre"]) == ["Growth", "Support", "(unassigned)"]
-    assert list(df["c0"].fillna(-1)) == [12.50, -1, -1]  # gpt-4o: r1 $12.50
-    assert list(df["c1"].fillna(-1)) == [-1, 0.75, -1]  # gpt-4o-mini: r2 $0.75
-    assert list(df["c2"].fillna(-1)) == [-1, -1, -1]  # in-house-model: unpriced, never $0
-    assert list(df["cost_usd"].fillna(-1)) == [12.50, 0.75, -1]
-    assert list(df["unpriced"]) == ["", "", "unpriced (2 requests)"]  # r3 labs, r7 @SUM(1)
+    assert list(df["cost_centre"]) == ["Growth", "Support", "(unassigned)", "Total"]
+    assert list(df["c0"].fillna(-1)) == [12.50, -1, -1, 12.50]  # gpt-4o: r1 $12.50
+    assert list(df["c1"].fillna(-1)) == [-1, 0.75, -1, 0.75]  # gpt-4o-mini: r2 $0.75
+    assert list(df["c2"].fillna(-1)) == [-1, -1, -1, -1]  # in-house-model: unpriced, never $0
+    assert list(df["cost_usd"].fillna(-1)) == [12.50, 0.75, -1, 13.25]
+    # r3 labs and r7 @SUM(1) have no price
+    assert list(df["unpriced"]) == ["", "", "unpriced (2 requests)", "unpriced (2 requests)"]
     cfg = at.dataframe[0].proto.columns
-    assert "Model: gpt-4o" in cfg and "Model: in-house-model" in cfg and "Unpriced" in cfg
+    assert "in-house-model" in cfg and "gpt-4o-mini" in cfg and "Unpriced" in cfg
     saved = at.dataframe[-1].value  # the mapping editor (everyone may edit: no [access])
     assert "chat" in list(saved["feature"]) and "search" not in list(saved["feature"])
     assert [b.label for b in at.button] == ["Save cost centre"]
@@ -216,9 +217,8 @@ def test_an_editor_saves_a_cost_centre_on_the_page(db, monkeypatch):
     at.button(key="_reports_cc_save").click().run()
     assert not at.exception, at.exception
     assert any("Saved: chat" in s.value for s in at.success)
-    df = at.dataframe[
-        0
-    ].value  # October: Growth r1 $12.50, Support r2 $0.75, the unpriced rest unassigned
+    # October: Growth r1 $12.50, Support r2 $0.75, the unpriced rest unassigned
+    df = at.dataframe[0].value
     assert list(df["cost_centre"]) == ["Growth", "Support", "(unassigned)", "Total"]
     assert list(df["cost_usd"].fillna(-1)) == [12.50, 0.75, -1, 13.25]
     con = store.connect(db)

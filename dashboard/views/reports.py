@@ -82,9 +82,10 @@ def pivot_table(rows: list[dict], by: str, cols: str) -> None:
         df[k] = [None if v is None else float(v) for v in df[k]]
     shown_df, config = table(df, labels={by: DIMS[by], "cost_usd": "Total"})
     for k, label in headers:
-        config[k] = st_column().NumberColumn(f"{DIMS[cols]}: {label}", format="dollar")
+        config[k] = st_column().NumberColumn(label, format="dollar", help=f"{DIMS[cols]}: {label}")
     st.dataframe(shown_df, hide_index=True, column_config=config)
-    st.caption("A blank cell is no traffic or traffic with no price; the Unpriced column counts the latter.")
+    st.caption(f"Columns: {DIMS[cols].lower()}. An empty cell (None) had no traffic, or only traffic with no price "
+               "(the Unpriced column counts it): never $0.00.")
 
 
 def cost_centre_editor() -> None:
@@ -99,8 +100,8 @@ def cost_centre_editor() -> None:
     editable = auth.can_edit(data.config())
     grid = pd.DataFrame({
         "feature": features,
-        "cost_centre": [saved[f]["cost_centre"] if f in saved else None for f in features],
-        "updated_by": [saved[f]["updated_by"] if f in saved else None for f in features],
+        "cost_centre": [saved[f]["cost_centre"] if f in saved else analytics.UNASSIGNED for f in features],
+        "updated_by": [saved[f]["updated_by"] if f in saved else "" for f in features],
         "updated_at": [saved[f]["updated_at"] if f in saved else None for f in features],
     })
     config = {"feature": "Feature", "cost_centre": "Cost centre", "updated_by": "Saved by",
