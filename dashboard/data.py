@@ -294,3 +294,54 @@ def rule_state(rule: dict, burn: dict | None, *, fired_lately: bool) -> str:
     if spent * 100 >= budget * min(rule.get("levels") or (100,)):
         return "fired"
     return "at risk" if fc is not None and fc >= budget else "ok"
+
+
+# -- Reports page: any period by one or two dimensions, the editable cost-centre mapping (issue 17) --
+
+def now():
+    """The wall clock (UTC, naive); a test pins it with session state ``_sw_now``."""
+    from spendwatch.clock import utc_now
+
+    return st.session_state.get("_sw_now") or utc_now()
+
+
+def cost_centre_mapping() -> dict[str, str]:
+    """feature → centre: the lines saved on the Reports page, the TOML winning where it names a feature
+    (not cached: an edit shows at once)."""
+    from spendwatch import cost_centres
+
+    return cost_centres.effective(cursor(), config().get("cost_centres", {}))
+
+
+def saved_cost_centres() -> list[dict]:
+    from spendwatch import cost_centres
+
+    return cost_centres.saved(cursor())
+
+
+def save_cost_centres(mapping: dict[str, str | None], *, by: str) -> str | None:
+    """Store the page's edits; the one-line reason when they are refused."""
+    from spendwatch import cost_centres
+    from spendwatch.errors import SpendwatchError
+
+    try:
+        cost_centres.save(cursor(), mapping, by=by, at=now(), toml_centres=config().get("cost_centres", {}))
+    except SpendwatchError as e:
+        return str(e)
+    return None
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def period_rows(start, end, by: tuple[str, ...], centres: tuple[tuple[str, str], ...]) -> list[dict]:
+    from spendwatch import period_report
+
+    rollups_ready()
+    return period_report.rows(cursor(), start=start, end=end, by=list(by), cost_centres=dict(centres))
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def period_file(start, end, by: tuple[str, ...], centres: tuple[tuple[str, str], ...], fmt: str, title: str) -> bytes:
+    from spendwatch import report
+
+    rows = period_rows(start, end, by, centres)
+    return analytics.report_bytes(rows, columns=[*by, *report.METRICS], fmt=fmt, title=title)

@@ -46,7 +46,7 @@ def render(month: date) -> None:
             month=month,
             now=utc_now(),
             by=by,
-            cost_centres=data.config().get("cost_centres", {}),
+            cost_centres=data.cost_centre_mapping(),  # saved on this page; the TOML wins
         )
     except chargeback.NotSynced as e:
         st.caption(str(e))

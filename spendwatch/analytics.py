@@ -119,8 +119,10 @@ def report_bytes(rows: list[dict[str, Any]], *, columns: list[str], fmt: str, ti
     row, frozen header) or 'parquet' (exact decimals)."""
     import io
 
-    from spendwatch import exports
+    from spendwatch import exports, report
 
+    if fmt in ("csv", "xlsx"):  # an unpriced row: blank cost, its count in unpriced_requests (never 0.00)
+        rows = report.blank_unpriced(rows)
     if fmt == "csv":
         return exports.to_csv_text(rows, columns).encode("utf-8")
     buf = io.BytesIO()

@@ -36,6 +36,7 @@ ROUTED: dict[str, str] = {
     "spendwatch.collectors.openai_usage:sync_state": "read",
     "spendwatch.chargeback:chargeback": "read",
     "spendwatch.focus:focus_rows": "read",
+    "spendwatch.cost_centres:effective": "read",  # the mapping saved on the Reports page + the TOML
     "spendwatch.reports_schedule:all_schedules": "read",
     "spendwatch.alerts.rules:all_rules": "read",
     "spendwatch.alerts.deliver:channel_health": "read",

@@ -62,3 +62,14 @@ def spend_report(
     order = ", ".join([*time_cols, "cost_usd DESC", *[c for c in by if c not in TIME_DIMENSIONS]]) or "cost_usd DESC"
     sql = store.render("report", group_select=select, group_by=group, order_by=order + " NULLS LAST")
     return store.fetch_dicts(con, sql, {"start": lo, "end": hi})
+
+
+def unpriced_only(r: dict[str, Any]) -> bool:
+    """A row none of whose requests has a price: its cost is unknown, not $0."""
+    return r.get("unpriced_requests", 0) > 0 and r.get("requests", 0) - r["unpriced_requests"] <= 0
+
+
+def blank_unpriced(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for a CSV or XLSX file: an unpriced row's cost is left blank (None) and its count stays in
+    ``unpriced_requests``, so a spreadsheet never reads an unknown cost as 0.00."""
+    return [{**r, "cost_usd": None} if unpriced_only(r) else r for r in rows]

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 
 from spendwatch import chargeback, focus, store
+from spendwatch import cost_centres as centre_map
 from spendwatch.alerts.rules import InvalidRule, check_channel
 from spendwatch.errors import SpendwatchError
 from spendwatch.money import usd
@@ -314,8 +315,13 @@ def _reports_job(settings, con):
     org = str(toml.get("focus", {}).get("billing_account_id", "openai"))
     return (
         "reports",
+        # the mapping read at each run: lines saved on the Reports page, the TOML winning
         lambda now: run_due(
-            con.cursor(), now=now, out_dir=out_dir, cost_centres=centres, organization=org
+            (c := con.cursor()),
+            now=now,
+            out_dir=out_dir,
+            cost_centres=centre_map.effective(c, centres),
+            organization=org,
         ),
         60,
     )

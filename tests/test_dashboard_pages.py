@@ -232,12 +232,12 @@ def test_reports_page_totals_match_cli_and_downloads(seeded, monkeypatch):
     assert _figure_titles(at)[0].startswith("Cost by feature, ")
     assert any("Nothing synced from OpenAI's Usage and Costs API" in c.value for c in at.caption)
 
-    at.radio(key="sw_reports_by").set_value("cost_centre").run()
+    at.selectbox(key="sw_reports_by").set_value("cost_centre").run()
     table = at.dataframe[0].value
     assert list(table["cost_centre"]) == ["Growth", "(unassigned)", "Total"]
     assert list(table["cost_usd"]) == [16.25, 1.50, 17.75]  # chat + labs are unassigned
 
-    at.radio(key="sw_reports_by").set_value("api_key").run()
+    at.selectbox(key="sw_reports_by").set_value("api_key").run()
     assert list(at.dataframe[0].value["api_key"].fillna("(none)")) == ["key_web", "key_app", "(none)", "Total"]
 
 

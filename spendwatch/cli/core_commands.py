@@ -125,6 +125,8 @@ def report_cmd(
         return
     if empty:  # machine formats keep their shape (an empty array, a header); the line goes to stderr
         typer.echo(empty, err=True)
+    if format in ("csv", "xlsx"):  # an unpriced row: blank cost, its count in unpriced_requests (never 0.00)
+        rows = report.blank_unpriced(rows)
     if format in ("xlsx", "parquet"):
         if output is None:
             raise typer.BadParameter(f"--format {format} needs -o FILE")

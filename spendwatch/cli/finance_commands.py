@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from spendwatch import chargeback, exports, focus
+from spendwatch import cost_centres as centre_map
 from spendwatch.cli import app
 from spendwatch.cli.common import ConfigOption, DbOption, call, open_store, settings_for
 from spendwatch.clock import utc_now
@@ -72,7 +73,7 @@ def chargeback_cmd(
         month=first,
         now=utc_now(),
         by=by,
-        cost_centres=settings.load_toml().get("cost_centres", {}),
+        cost_centres=call(centre_map.effective, con, settings.load_toml().get("cost_centres", {})),
     )
     if cb.unsynced_days:
         typer.echo(
@@ -160,7 +161,7 @@ def export_focus_cmd(
         month=first,
         now=utc_now(),
         organization=account,
-        cost_centres=toml.get("cost_centres", {}),
+        cost_centres=call(centre_map.effective, con, toml.get("cost_centres", {})),
     )
     if missing:
         typer.echo(
@@ -266,7 +267,7 @@ def reports_run_cmd(db: DbOption = None, config: ConfigOption = None) -> None:
         con,
         now=now,
         out_dir=settings.db.with_name(settings.db.name + ".reports"),
-        cost_centres=toml.get("cost_centres", {}),
+        cost_centres=call(centre_map.effective, con, toml.get("cost_centres", {})),
     )
     counts = deliver(con, Delivery.from_settings(settings), now=now)
     typer.echo(
