@@ -14,12 +14,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
+from spendwatch.collectors.files import NOT_UTF8
+from spendwatch.ingest import IngestResult, ingest_lines
+
 
 def _input_index(path: Path | None) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     if path is None:
         return out
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in path.read_text(encoding="utf-8", errors="replace").split("\n"):  # \n only: U+2028 is data
         try:
             item = json.loads(line)
             out[str(item["custom_id"])] = item
@@ -29,12 +34,29 @@ def _input_index(path: Path | None) -> dict[str, dict[str, Any]]:
 
 
 def batch_records(output: Path, input_file: Path | None = None) -> list[str]:
+    """Request-log JSON lines for every line of a Batch output file (not-UTF-8 lines left out: see
+    ``batch_lines``)."""
+    return [line for line, reason in zip(*batch_lines(output, input_file), strict=True) if reason is None]
+
+
+def batch_lines(output: Path, input_file: Path | None = None) -> tuple[list[str], list[str | None]]:
+    """(request-log lines, pre-reasons) for every non-blank line of a Batch output file. Lines are split on
+    ``\\n`` only (an answer may hold U+2028 or U+0085 raw); a line that is not UTF-8 keeps the reason
+    ``not UTF-8 text`` and is quarantined, as in a JSONL file."""
     inputs = _input_index(input_file)
     fallback_ts = datetime.fromtimestamp(output.stat().st_mtime, UTC).isoformat().replace("+00:00", "Z")
     records: list[str] = []
-    for line in output.read_text(encoding="utf-8", errors="replace").splitlines():
+    reasons: list[str | None] = []
+    for raw in output.read_bytes().split(b"\n"):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            records.append(raw.decode("utf-8", errors="replace"))
+            reasons.append(NOT_UTF8)
+            continue
         if not line.strip():
             continue
+        reasons.append(None)
         try:
             item = json.loads(line)
             if not isinstance(item, dict) or "custom_id" not in item:
@@ -43,7 +65,15 @@ def batch_records(output: Path, input_file: Path | None = None) -> list[str]:
             records.append(line)  # quarantined by the ingest, with its raw text
             continue
         records.append(json.dumps(_record(item, inputs.get(str(item["custom_id"])), fallback_ts)))
-    return records
+    return records, reasons
+
+
+def ingest_batch(con: duckdb.DuckDBPyConnection, output: Path, input_file: Path | None = None, *,
+                 now: datetime | None = None) -> IngestResult:
+    """One Batch output file in one transaction, idempotent (its request ids)."""
+    lines, reasons = batch_lines(output, input_file)
+    return ingest_lines(con, lines, source=f"batch:{output.resolve()}", kind="batch",
+                        unit_key=str(output.resolve()), now=now, pre_reasons=reasons)
 
 
 def _record(item: dict[str, Any], inp: dict[str, Any] | None, fallback_ts: str) -> dict[str, Any]:

@@ -2,13 +2,17 @@
 
 Each reader only turns its format into one JSON text per record (``raw``), numbered by line;
 checking and typing every value happens in SQL (``check_records.sql``), the same for all formats.
-Lines a reader cannot even split (a CSV row with the wrong column count) arrive with ``pre_reason``.
+Lines a reader cannot even split (a CSV row with the wrong field count, bytes that are not UTF-8) arrive
+with ``pre_reason``. Every reader splits lines on ``\\n`` only.
 A clean JSONL file skips ``_lines`` altogether (``record_fields_jsonl.sql``, see ``spendwatch.ingest``).
 """
 
 from __future__ import annotations
 
+import csv
+import json
 import mmap
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -88,17 +92,28 @@ def create_lines_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE _lines (line_no BIGINT, raw VARCHAR, pre_reason VARCHAR)")
 
 
-def stage_lines(con: duckdb.DuckDBPyConnection, lines: Sequence[str] | pa.Array, *, first_line_no: int = 1) -> int:
+NOT_UTF8 = "not UTF-8 text"
+
+
+def stage_lines(
+    con: duckdb.DuckDBPyConnection, lines: Sequence[str] | pa.Array, *, first_line_no: int = 1,
+    pre_reasons: Sequence[str | None] | pa.Array | None = None,
+) -> int:
     """Append already-split text lines to ``_lines`` (blank ones skipped, numbering kept). Returns how many.
 
+    ``pre_reasons``: per line, why the reader already knows it is bad (e.g. not UTF-8), else None.
     Vectorised with pyarrow: no Python work per line.
     """
-    if not lines:
+    if not len(lines):
         return 0
     arr = lines if isinstance(lines, pa.Array) else pa.array(lines, pa.large_string())
     raw = pc.utf8_rtrim(arr.cast(pa.large_string()), characters="\r\n")
     nums = pa.array(np.arange(first_line_no, first_line_no + len(raw), dtype=np.int64))
-    batch = pa.table([nums, raw, pa.nulls(len(raw), pa.string())], schema=_LINES_SCHEMA)
+    if pre_reasons is None:
+        reasons = pa.nulls(len(raw), pa.string())
+    else:
+        reasons = pre_reasons if isinstance(pre_reasons, pa.Array) else pa.array(pre_reasons, pa.string())
+    batch = pa.table([nums, raw, reasons], schema=_LINES_SCHEMA)
     batch = batch.filter(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(raw)), 0))
     con.register("_lines_chunk", batch)
     con.execute("INSERT INTO _lines SELECT * FROM _lines_chunk")
@@ -106,20 +121,40 @@ def stage_lines(con: duckdb.DuckDBPyConnection, lines: Sequence[str] | pa.Array,
     return batch.num_rows
 
 
-def _lines_from_bytes(body: bytes) -> pa.Array:
-    """Zero-copy split of newline-terminated bytes into a string array (newlines trimmed later).
+def split_lines(body: bytes) -> tuple[pa.Array, pa.Array | None]:
+    """Split bytes on ``\\n`` only (never U+2028, U+2029, U+0085, CR or form feed, which JSON strings
+    may hold raw) into a string array, zero-copy, plus per-line pre-reasons (None when all is UTF-8).
 
-    Bytes that are not UTF-8 take the slow path: decoded with U+FFFD, then fail the JSON checks.
+    A line that is not UTF-8 is kept (its bad bytes shown as U+FFFD) with the reason ``not UTF-8 text``:
+    the same rule for JSONL, CSV, spool segments and Batch output.
     """
+    if body and not body.endswith(b"\n"):
+        body += b"\n"
     buf = np.frombuffer(body, dtype=np.uint8)
     ends = np.flatnonzero(buf == 10) + 1
     offsets = np.concatenate(([0], ends)).astype(np.int64)
     arr = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets.tobytes()), pa.py_buffer(body))
     try:
         arr.validate(full=True)
+        return arr, None
     except pa.ArrowInvalid:
-        arr = pa.array(body.decode("utf-8", errors="replace").split("\n")[:-1], pa.large_string())
-    return arr
+        pass
+    texts: list[str] = []
+    reasons: list[str | None] = []
+    for line in body.split(b"\n")[:-1]:  # the rare slow path: only a file with a bad byte comes here
+        try:
+            texts.append(line.decode("utf-8"))
+            reasons.append(None)
+        except UnicodeDecodeError:
+            texts.append(line.decode("utf-8", errors="replace"))
+            reasons.append(NOT_UTF8)
+    return pa.array(texts, pa.large_string()), pa.array(reasons, pa.string())
+
+
+def stage_bytes(con: duckdb.DuckDBPyConnection, body: bytes, *, first_line_no: int = 1) -> tuple[int, int]:
+    """Stage newline-delimited bytes; returns (records staged, lines consumed)."""
+    lines, reasons = split_lines(body)
+    return stage_lines(con, lines, first_line_no=first_line_no, pre_reasons=reasons), len(lines)
 
 
 def stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, progress: Progress | None = None) -> int:
@@ -136,34 +171,96 @@ def stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, progress: Progress |
                 tail = data
             else:
                 body, tail = data[: cut + 1], data[cut + 1 :]
-                lines = _lines_from_bytes(body)
-                count += stage_lines(con, lines, first_line_no=line_no)
-                line_no += len(lines)
+                staged, used = stage_bytes(con, body, first_line_no=line_no)
+                count += staged
+                line_no += used
             if progress:
                 progress(len(chunk))
     if tail:
-        count += stage_lines(con, _lines_from_bytes(tail + b"\n"), first_line_no=line_no)
+        count += stage_bytes(con, tail, first_line_no=line_no)[0]
     return count
 
 
-def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, progress: Progress | None = None) -> int:
-    """CSV with a header row, flat token columns; rows DuckDB cannot split are kept as rejects."""
+_CSV_DELIMITERS = ",;\t|"
+
+
+def _csv_dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
     try:
-        con.execute(
-            "INSERT INTO _lines SELECT row_number() OVER () + 1, to_json(t)::VARCHAR, NULL "
-            "FROM read_csv($p, header = true, all_varchar = true, store_rejects = true, "
-            "rejects_table = '_csv_rejects', rejects_scan = '_csv_scans') t",
-            {"p": str(path)},
-        )
-        con.execute(
-            "INSERT INTO _lines SELECT line, csv_line, 'CSV row unreadable: ' || error_type "
-            "FROM _csv_rejects"
-        )
-    except duckdb.Error as e:
-        raise SpendwatchError(f"cannot read CSV {path}: {str(e).splitlines()[0]}") from None
+        return csv.Sniffer().sniff(text[:65536].split("\n", 1)[0] or ",", delimiters=_CSV_DELIMITERS)
+    except csv.Error:
+        return csv.excel
+
+
+def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, progress: Progress | None = None) -> int:
+    """CSV with a header row, flat token columns. Every record becomes one line of ``_lines`` numbered by
+    the physical line it starts on (a quoted newline inside a field moves the following numbers on);
+    a record with the wrong number of fields, or bytes that are not UTF-8, is one pre-reasoned line."""
+    data = path.read_bytes()
+    text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    physical = text.split("\n")  # \n only: a CR or U+2028 inside a field is data
+    csv.field_size_limit(1 << 30)
+    reader = csv.reader((line + "\n" for line in physical[:-1] + ([physical[-1]] if physical[-1] else [])),
+                        _csv_dialect(text))
+    nums: list[int] = []
+    raws: list[str] = []
+    reasons: list[str | None] = []
+    header: list[str] | None = None
+    end = 0
+    while True:
+        reason = None
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            row, reason = [], f"CSV row unreadable: {e}"
+        start, end = end + 1, reader.line_num
+        if header is None:
+            if reason or _has_surrogates(row):
+                raise SpendwatchError(f"cannot read CSV {path}: the header row is {reason or 'not UTF-8 text'}")
+            header = row
+            continue
+        if reason is None:
+            if not any(field.strip() for field in row):
+                continue
+            if _has_surrogates(row):
+                reason = NOT_UTF8
+            elif len(row) != len(header):
+                reason = f"CSV row has {len(row)} fields, the header has {len(header)}"
+        if reason is None:
+            raws.append(json.dumps({k: (v if v != "" else None) for k, v in zip(header, row, strict=True)},
+                                   ensure_ascii=False))
+        else:
+            raws.append(_clean("\n".join(physical[start - 1 : end])))
+        nums.append(start)
+        reasons.append(reason)
     if progress:
-        progress(path.stat().st_size)
-    return con.execute("SELECT count(*) FROM _lines").fetchone()[0]
+        progress(len(data))
+    return _stage_numbered(con, nums, raws, reasons)
+
+
+def _has_surrogates(fields: Sequence[str]) -> bool:
+    return any(_SURROGATE.search(f) for f in fields)
+
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def _clean(text: str) -> str:
+    """Text read with surrogateescape, bad bytes shown as U+FFFD (storable)."""
+    return text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace").rstrip("\r")
+
+
+def _stage_numbered(con: duckdb.DuckDBPyConnection, nums: list[int], raws: list[str],
+                    reasons: list[str | None]) -> int:
+    if not nums:
+        return 0
+    batch = pa.table([pa.array(nums, pa.int64()), pa.array(raws, pa.large_string()), pa.array(reasons, pa.string())],
+                     schema=_LINES_SCHEMA)
+    con.register("_lines_chunk", batch)
+    con.execute("INSERT INTO _lines SELECT * FROM _lines_chunk")
+    con.unregister("_lines_chunk")
+    return batch.num_rows
 
 
 def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, progress: Progress | None = None) -> int:

@@ -109,7 +109,7 @@ def flush() -> None:
 def _writer(spool_dir: Path | None, *, sync: bool = False) -> SpoolWriter:
     d = Path(spool_dir) if spool_dir else get_settings().spool_dir()
     if d not in _writers:
-        _writers[d] = SpoolWriter(d, sync=sync)
+        _writers[d] = SpoolWriter(d, sync=sync, host_id=get_settings().host_id)
     _writers[d].sync = _writers[d].sync or sync
     return _writers[d]
 
@@ -123,10 +123,15 @@ def instrument(
     tags: dict[str, Any] | None = None,
     spool_dir: Path | str | None = None,
     sync: bool = False,
+    capture: float | None = None,
+    redact: Any = None,
 ) -> Any:
     """Instrument this client instance (not the openai module) and return it.
 
     ``sync=True`` fsyncs every record (nothing lost if the process is killed, at a cost per call).
+    ``capture=0.02`` keeps the redacted request and answer of 2 % of chat completions as samples
+    for `spendwatch replay` (off unless asked for here or in ``[capture]``); ``redact=`` adds a
+    team's own ``str -> str`` redaction after the built-in one (keys, tokens, e-mail addresses).
     """
     defaults = _canonical(
         {**(tags or {}), "feature": feature, "project_id": project, "user_id": user}
@@ -144,6 +149,8 @@ def instrument(
         wrapper = (_async_wrapper if is_async else _sync_wrapper)(
             original, endpoint, defaults, writer
         )
+        if endpoint == "chat.completions":
+            wrapper = _with_capture(wrapper, defaults, spool_dir, capture, redact, is_async)
         wrapper._spendwatch = True
         resource.create = wrapper
         # with_raw_response captures `create` when first built: rebuild it around the wrapper
@@ -533,3 +540,69 @@ class _AsyncStream:
 
     def __getattr__(self, name):
         return getattr(self._stream, name)
+
+
+# --- opt-in capture of samples (issue 18); the request record path above is untouched ---
+
+
+def _with_capture(wrapper, defaults: dict, spool_dir: Any, rate: float | None, redactor: Any,
+                  is_async: bool):
+    """Wrap ``create`` so that a random share of non-streamed calls is kept as a redacted sample
+    (``spendwatch.samples``); returns ``wrapper`` itself when capture is off."""
+    settings = get_settings()
+    try:
+        toml = settings.load_toml()
+    except ValueError as e:  # a broken config must not break the app: capture only what was asked here
+        log.warning("spendwatch capture: %s; [capture] ignored", e)
+        toml = {}
+    if rate is None and "capture" not in toml:
+        return wrapper  # off: nothing more is imported or done
+    from spendwatch import samples
+
+    cfg = samples.capture_config(toml, rate=rate, redactor=redactor)
+    if not cfg.enabled:
+        return wrapper
+    directory = samples.spool_dir(Path(spool_dir) if spool_dir else settings.spool_dir())
+    state = (cfg, directory, defaults)
+    if is_async:
+
+        @functools.wraps(wrapper)
+        async def acreate(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            result = await wrapper(*args, **kwargs)
+            _capture(state, kwargs, result, started)
+            return result
+
+        return acreate
+
+    @functools.wraps(wrapper)
+    def create(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        result = wrapper(*args, **kwargs)
+        _capture(state, kwargs, result, started)
+        return result
+
+    return create
+
+
+def _capture(state: tuple, kwargs: dict, result: Any, started: float) -> None:
+    """Draw; when drawn, build the redacted sample and hand it to the spool (never raises)."""
+    cfg, directory, defaults = state
+    if kwargs.get("stream"):
+        return
+    try:
+        import random
+
+        from spendwatch import samples
+
+        feature = {**defaults, **(_tags.get() or {})}.get("feature")
+        if random.random() >= cfg.rate_for(feature):  # noqa: S311 - sampling, not security
+            return
+        response = result if isinstance(result, BaseModel) else _parsed(result)
+        latency = round((time.perf_counter() - started) * 1000, 3)
+        rec = samples.sample_record(kwargs, response, feature=feature, latency_ms=latency,
+                                    ts=_iso(time.time()), cfg=cfg)
+        if rec is not None:
+            samples.write_spooled(directory, rec)
+    except Exception:
+        _warn_once()

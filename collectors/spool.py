@@ -8,6 +8,13 @@ record is written and fsynced on the caller's thread before the call returns). T
 finished segments in one transaction each, recording the segment in the ingest log in that same
 transaction, and then deletes the file: a crash between the two neither loses nor doubles a
 segment (the next drain sees the log entry and only deletes).
+
+A segment is named ``<host>-<pid>-<ms>-<seq>.jsonl`` (``host``: ``SPENDWATCH_HOST_ID``, else the
+hostname), so processes on many hosts can share one spool directory (a network file system: rename
+within a directory is atomic there too). A writer killed with kill -9 leaves its open ``.part``: the
+drain finishes it for it (renames it into place, exactly what the writer would have done) once its
+process is gone (same host: the pid is checked) and ``PART_GRACE_SECONDS`` have passed, or, for a
+writer on another host, once the file has not changed for ``PART_STALE_SECONDS``.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import collections
 import json
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -27,7 +35,7 @@ from typing import Any
 
 import duckdb
 
-from spendwatch.ingest import IngestResult, ingest_lines
+from spendwatch.ingest import IngestResult, ingest_bytes
 from spendwatch.scheduler import job_factory
 
 try:  # pydantic-core (always there with openai / pydantic-settings) encodes records in Rust
@@ -66,8 +74,9 @@ class SpoolWriter:
     ``put`` returns (nothing is lost if the process is killed, at the cost of a disk write per call).
     """
 
-    def __init__(self, directory: Path, *, sync: bool = False) -> None:
+    def __init__(self, directory: Path, *, sync: bool = False, host_id: str | None = None) -> None:
         self.directory = Path(directory)
+        self.host = host_name(host_id)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.sync = sync
         self.dropped = 0
@@ -141,9 +150,7 @@ class SpoolWriter:
 
     def _segment_name(self) -> str:
         self._seq += 1
-        return (
-            f"{socket.gethostname()}-{os.getpid()}-{int(time.time() * 1000)}-{self._seq:06d}.jsonl"
-        )
+        return f"{self.host}-{os.getpid()}-{int(time.time() * 1000)}-{self._seq:06d}.jsonl"
 
     def _open(self) -> Any:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -196,23 +203,82 @@ class SpoolWriter:
             self._warn("spool write failed")
 
 
+def host_name(host_id: str | None = None) -> str:
+    """This host's part of a segment name: letters, digits, ``.`` and ``_`` only (a ``-`` separates
+    the fields of the name)."""
+    return re.sub(r"[^A-Za-z0-9._]", "_", host_id or socket.gethostname()) or "host"
+
+
+PART_GRACE_SECONDS = 10.0  # a dead writer's .part (same host) is finished this long after its last write
+PART_STALE_SECONDS = 300.0  # any .part unchanged this long (a writer on another host) is finished too
+
+
 def finished_segments(directory: Path) -> list[Path]:
     return sorted(Path(directory).glob("*.jsonl")) if Path(directory).is_dir() else []
 
 
-def drain(con: duckdb.DuckDBPyConnection, directory: Path, *, now: datetime | None = None) -> IngestResult:
-    """Ingest every finished segment exactly once, then delete it (``now``: the clock records are
-    checked against for future timestamps)."""
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. EPERM: the pid exists, owned by someone else
+        return True
+    return True
+
+
+def finish_orphans(
+    directory: Path, *, grace: float = PART_GRACE_SECONDS, stale: float = PART_STALE_SECONDS,
+    host_id: str | None = None, wall: float | None = None,
+) -> list[Path]:
+    """Rename into place the ``.part`` segments whose writer was killed: on this host when its pid is
+    gone and ``grace`` seconds passed since the last write; from any host when unchanged for ``stale``
+    seconds. A rename is atomic and is what the writer itself would do, so a segment is finished at most
+    once and then drained exactly once like any other."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    me, wall = host_name(host_id), time.time() if wall is None else wall
+    done = []
+    for part in sorted(directory.glob("*.jsonl.part")):
+        fields = part.name.removesuffix(".jsonl.part").rsplit("-", 3)
+        try:
+            age = wall - part.stat().st_mtime
+        except FileNotFoundError:
+            continue  # its writer just finished it
+        if len(fields) != 4 or not fields[1].isdigit():
+            orphan = age >= stale
+        else:
+            mine = fields[0] == me
+            orphan = age >= stale or (mine and age >= grace and not _alive(int(fields[1])))
+        if orphan:
+            target = part.with_name(part.name.removesuffix(".part"))
+            try:
+                os.rename(part, target)
+            except FileNotFoundError:
+                continue
+            log.warning("finished %s, left open by a writer that is gone", target.name)
+            done.append(target)
+    return done
+
+
+def drain(
+    con: duckdb.DuckDBPyConnection, directory: Path, *, now: datetime | None = None,
+    part_grace: float = PART_GRACE_SECONDS, part_stale: float = PART_STALE_SECONDS, host_id: str | None = None,
+) -> IngestResult:
+    """Ingest every finished segment exactly once, then delete it; first finish the ``.part`` segments
+    of writers that are gone (``finish_orphans``). ``now``: the clock records are checked against for
+    future timestamps; ``host_id``: this host's name, as its writers use it (``SPENDWATCH_HOST_ID``)."""
     total = IngestResult("spool")
+    finish_orphans(directory, grace=part_grace, stale=part_stale, host_id=host_id)
     for seg in finished_segments(directory):
         key = f"spool:{seg.name}"
         done = con.execute(
             "SELECT count(*) FROM ingest_log WHERE kind = 'spool' AND unit_key = ?", [key]
         ).fetchall()
         if not done[0][0]:
-            lines = seg.read_text(encoding="utf-8", errors="replace").splitlines()
-            total = total + ingest_lines(
-                con, lines, source=f"spool:{seg.name}", kind="spool", unit_key=key, now=now
+            total = total + ingest_bytes(  # split on \n only: U+2028 in a tag is data
+                con, seg.read_bytes(), source=f"spool:{seg.name}", kind="spool", unit_key=key, now=now
             )
         seg.unlink(missing_ok=True)
     return total
@@ -222,4 +288,5 @@ def drain(con: duckdb.DuckDBPyConnection, directory: Path, *, now: datetime | No
 def _drain_job(settings, con):
     """`spendwatch serve` drains the spool every few seconds."""
     directory = settings.spool_dir()
-    return ("spool-drain", lambda now: drain(con.cursor(), directory, now=now), 3.0)
+    host = settings.host_id
+    return ("spool-drain", lambda now: drain(con.cursor(), directory, now=now, host_id=host), 3.0)

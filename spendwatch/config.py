@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     spool: Path | None = Field(
         None, description="spool directory; default: '<db name>.spool' next to the database"
     )
+    host_id: str | None = Field(
+        None, description="this host's name in spool segment names (default: the hostname); set a unique one "
+        "per host when hosts share a spool directory and hostnames may repeat (containers)"
+    )
     dashboard_password: SecretStr | None = Field(None, description="optional dashboard password")
     openai_admin_key: SecretStr | None = Field(
         None, validation_alias="OPENAI_ADMIN_KEY", description="org admin key for `sync openai`"

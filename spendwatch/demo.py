@@ -13,6 +13,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from spendwatch import store
 from spendwatch.clock import utc_now
 from spendwatch.pricing import refresh_model_map
 from spendwatch.store import transaction
@@ -291,4 +292,29 @@ def generate(
             {"k": f"demo seed={seed} days={days}", "n": n, "t": now},
         )
     con.unregister("_demo_rows")
+    write_bills(con, start=start_day, end=now.replace(hour=0))
     return inserted
+
+
+# The demo's bill: what a month of OpenAI's Usage and Costs APIs would say about the same traffic.
+LEGACY_PROJECT = "proj_legacy"  # a service that calls OpenAI without spendwatch.instrument
+LEGACY_MODEL = "gpt-4o-mini-2024-07-18"
+LEGACY_SHARE = 0.1  # of proj_web's gpt-4o-mini requests: about 3 % of all traffic
+DISCOUNT_MODEL = "gpt-4o-2024-08-06"
+DISCOUNT = 0.15  # negotiated: 15 % off gpt-4o
+WEB_SEARCH_CALLS = 180  # a day, at $10 per 1k calls
+STORAGE_USD = 1.20  # vector storage a day, org-level
+
+
+def write_bills(con: duckdb.DuckDBPyConnection, *, start: datetime, end: datetime) -> None:
+    """Synthetic Usage and Costs API buckets (source 'demo') for the whole UTC days in [start, end), so
+    Reconcile and Chargeback have a bill on a fresh machine: some traffic not instrumented, a negotiated
+    discount on one model, web search calls and vector storage. Rewritten whole on every run."""
+    window = {"start": start, "end": end}
+    with transaction(con):
+        con.execute(store.query("demo_bills_clear"))
+        con.execute(store.query("demo_usage_insert"), {**window, "legacy_project": LEGACY_PROJECT,
+                                                       "legacy_model": LEGACY_MODEL, "legacy_share": LEGACY_SHARE})
+        con.execute(store.query("demo_costs_insert"), {**window, "discount_model": DISCOUNT_MODEL,
+                                                       "discount": DISCOUNT, "web_search_calls": WEB_SEARCH_CALLS,
+                                                       "storage_usd": STORAGE_USD})

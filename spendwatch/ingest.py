@@ -12,8 +12,9 @@ counts are the same either way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -113,6 +114,17 @@ class _NeedsRobustPath(Exception):
     pass
 
 
+@contextmanager
+def _one_line(source: str) -> Iterator[None]:
+    """A database failure mid-ingest (disk full, file too large, I/O error) is one line for the user;
+    the unit's transaction was rolled back, so nothing of it was written."""
+    try:
+        yield
+    except duckdb.Error as e:
+        text = (str(e).splitlines() or [type(e).__name__])[0]
+        raise SpendwatchError(f"ingest of {source} failed, nothing of it was written: {text}") from None
+
+
 def _ingest_jsonl_fast(
     con: duckdb.DuckDBPyConnection, path: Path, *, source: str, unit_key: str, started_at: datetime,
 ) -> IngestResult | None:
@@ -157,14 +169,29 @@ def ingest_lines(
     con: duckdb.DuckDBPyConnection, lines: Iterable[str], *, source: str, kind: str = "lines",
     unit_key: str | None = None,
     before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    now: datetime | None = None, pre_reasons: Iterable[str | None] | None = None,
+) -> IngestResult:
+    """Ingest request-log JSON lines already in memory (Batch output, tests). ``pre_reasons``: per line,
+    why the reader already knows it is bad (else None)."""
+    started = now or utc_now()
+    with _one_line(source):
+        files.create_lines_table(con)
+        files.stage_lines(con, list(lines), pre_reasons=None if pre_reasons is None else list(pre_reasons))
+        return commit_staged(con, source=source, kind=kind, unit_key=unit_key or source, started_at=started,
+                             before_commit=before_commit)
+
+
+def ingest_bytes(
+    con: duckdb.DuckDBPyConnection, data: bytes, *, source: str, kind: str, unit_key: str,
     now: datetime | None = None,
 ) -> IngestResult:
-    """Ingest request-log JSON lines already in memory (spool segments, Batch output, tests)."""
+    """Ingest newline-delimited JSON bytes (a spool segment): split on ``\\n`` only, a line that is
+    not UTF-8 quarantined, as for a JSONL file."""
     started = now or utc_now()
-    files.create_lines_table(con)
-    files.stage_lines(con, list(lines))
-    return commit_staged(con, source=source, kind=kind, unit_key=unit_key or source, started_at=started,
-                         before_commit=before_commit)
+    with _one_line(source):
+        files.create_lines_table(con)
+        files.stage_bytes(con, data)
+        return commit_staged(con, source=source, kind=kind, unit_key=unit_key, started_at=started)
 
 
 def ingest_file(
@@ -180,12 +207,13 @@ def ingest_file(
         raise SpendwatchError(f"unknown format {fmt!r} for {path}")
     started = now or utc_now()
     source, unit_key = f"file:{path.resolve()}", str(path.resolve())
-    if fmt == "jsonl" and files.jsonl_fast_path_ok(path):
-        result = _ingest_jsonl_fast(con, path.resolve(), source=source, unit_key=unit_key, started_at=started)
-        if result is not None:
-            if progress:
-                progress(path.stat().st_size)
-            return result
-    files.create_lines_table(con)
-    files.STAGERS[fmt](con, path, progress)
-    return commit_staged(con, source=source, kind="file", unit_key=unit_key, started_at=started)
+    with _one_line(str(path)):
+        if fmt == "jsonl" and files.jsonl_fast_path_ok(path):
+            result = _ingest_jsonl_fast(con, path.resolve(), source=source, unit_key=unit_key, started_at=started)
+            if result is not None:
+                if progress:
+                    progress(path.stat().st_size)
+                return result
+        files.create_lines_table(con)
+        files.STAGERS[fmt](con, path, progress)
+        return commit_staged(con, source=source, kind="file", unit_key=unit_key, started_at=started)

@@ -47,7 +47,10 @@ def recommend(con: duckdb.DuckDBPyConnection, *, days: int = 30, now: datetime |
         f = (r["feature"],)
         sibling = siblings.get(r["family"])
         if sibling and sibling != r["family"]:
-            add("cheaper model", r, whatif.Scenario(to_model=sibling, from_model=r["model"], features=f, **base),
+            # a stored replay of the feature on the sibling sets the answer length and escalation rate
+            moved = whatif.with_evidence(con, whatif.Scenario(to_model=sibling, from_model=r["model"], features=f,
+                                                              **base), output_ratio=None, escalate=None)
+            add("cheaper model", r, moved,
                 f"{r['family']} → {sibling}: same family, lower price; check quality on a share first (whatif --share)")
         if r["avg_input_tokens"] >= LONG_PROMPT and r["cache_hit_rate"] < LOW_CACHE_HIT:
             add("prompt caching", r, whatif.Scenario(to_model=r["price_model"], from_model=r["model"], features=f,
@@ -65,5 +68,15 @@ def recommend(con: duckdb.DuckDBPyConnection, *, days: int = 30, now: datetime |
     for (kind, row, scenario, why), res in zip(found, results, strict=True):
         if res.monthly_savings_usd >= min_monthly_usd:
             out.append({"kind": kind, "feature": row["feature"], "model": row["model"], "to": scenario.to_model,
-                        "monthly_savings_usd": res.monthly_savings_usd, "savings_pct": res.savings_pct, "why": why})
+                        "monthly_savings_usd": res.monthly_savings_usd, "savings_pct": res.savings_pct, "why": why,
+                        "quality": _quality(con, kind, row["feature"], scenario.to_model, res.monthly_savings_usd)})
     return sorted(out, key=lambda x: x["monthly_savings_usd"], reverse=True)
+
+
+def _quality(con: duckdb.DuckDBPyConnection, kind: str, feature: str, target: str, monthly: Decimal) -> str | None:
+    """A cheaper model's evidence sentence (a stored replay, or "unverified" and the command)."""
+    if kind != "cheaper model":
+        return None
+    from spendwatch.replay import evidence
+
+    return evidence.line(con, feature, target, monthly)

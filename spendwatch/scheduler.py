@@ -32,6 +32,8 @@ JOB_MODULES: list[str] = [
     "spendwatch.collectors.spool",
     "spendwatch.rollups_job",
     "spendwatch.collectors.openai_usage",
+    "spendwatch.reports_schedule",
+    "spendwatch.samples",
 ]
 
 

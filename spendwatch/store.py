@@ -21,21 +21,88 @@ from spendwatch.errors import DatabaseLocked, SpendwatchError
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
-def connect(path: Path | str, *, read_only: bool = False, migrate: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open the database (creating it), pin the session to UTC, and bring the schema up to date."""
+def connect(
+    path: Path | str, *, read_only: bool = False, migrate: bool = True, create: bool = True
+) -> duckdb.DuckDBPyConnection:
+    """Open the database, pin the session to UTC, and bring the schema up to date.
+
+    A missing file is created only when ``create`` (and not ``read_only``): a read command given a wrong
+    path says so instead of leaving an empty database behind. A file that is not a spendwatch database
+    (SQLite, anything else, a DuckDB file with other tables) or one from a newer spendwatch is refused
+    before anything is written to it.
+    """
     path = Path(path)
-    if read_only and not path.exists():
+    memory = str(path) == ":memory:"
+    if not memory and not path.exists() and (read_only or not create):
         raise SpendwatchError(f"database not found: {path} (run `spendwatch ingest` or `spendwatch demo` first)")
-    if not read_only and str(path) != ":memory:":
+    if not memory:
+        _check_magic(path)
+    if not read_only and not memory:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as e:
         raise _explain_io_error(path, e) from None
-    con.execute("SET TimeZone = 'UTC'")
-    if migrate and not read_only:
-        apply_migrations(con)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        _check_schema(con, path)
+        if migrate and not read_only:
+            apply_migrations(con)
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8..11 of every DuckDB database file
+
+
+def _check_magic(path: Path) -> None:
+    """Refuse a file that is not DuckDB by its first bytes: DuckDB itself would try to download the
+    sqlite extension for a SQLite file (no network here), or print a long error for anything else."""
+    if path.is_dir():
+        raise SpendwatchError(f"{path} is a directory, not a database file (give --db a file)")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise SpendwatchError(f"cannot read database {path}: {e.strerror or e}") from None
+    if head.startswith(_SQLITE_MAGIC):
+        raise SpendwatchError(f"{path} is a SQLite database, not a spendwatch (DuckDB) one: give another --db")
+    if head and head[8:12] != _DUCKDB_MAGIC:
+        raise SpendwatchError(f"{path} is not a DuckDB database file: give another --db")
+
+
+def _check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A DuckDB file with tables must be a spendwatch database no newer than this code."""
+    objects = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = current_database() AND NOT internal"
+    ).fetchall()
+    if not objects:
+        return  # a new (or empty) database: migrations make it a spendwatch one
+    names = sorted(n for (n,) in objects)
+    foreign = SpendwatchError(
+        f"{path} is a DuckDB database but not a spendwatch one (it holds {', '.join(names[:3])}"
+        f"{', …' if len(names) > 3 else ''}): nothing was changed; give another --db"
+    )
+    if "schema_migrations" not in names:
+        raise foreign
+    try:
+        rows = con.execute("SELECT version, name FROM schema_migrations").fetchall()
+    except duckdb.Error:
+        raise foreign from None
+    if (1, "0001_core.sql") not in rows:
+        raise foreign
+    newest, known = max(v for v, _ in rows), max(v for v, _, _ in migrations())
+    if newest > known:
+        raise SpendwatchError(
+            f"{path} has schema version {newest}, newer than this spendwatch knows ({known}): "
+            "upgrade spendwatch (pip install -U spendwatch) to open it"
+        )
 
 
 def _explain_io_error(path: Path, e: Exception) -> SpendwatchError:

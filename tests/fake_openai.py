@@ -58,6 +58,14 @@ class Handler(BaseHTTPRequestHandler):
     admin_per_page = 1
     admin_failures: list[dict] = []  # {"path", "page" (token or None: any), "status", "times", ...}
     admin_key: str | None = None  # when set, any other bearer token gets a 401
+    # Deterministic per-model answers, judge, embeddings, files and batches (see `deterministic()`).
+    deterministic = False
+    model_calls: dict[str, int] = {}
+    model_delay: dict[str, float] = {}
+    fail_at: list[dict] = []
+    files: dict[str, bytes] = {}
+    batches: dict[str, dict] = {}
+    batch_polls = 1
 
     def log_message(self, *a):  # quiet
         pass
@@ -76,6 +84,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         raw = self.rfile.read(int(self.headers["content-length"]))
+        if Handler.deterministic and _deterministic_post(self, raw):
+            return
         if (self.headers.get("content-type") or "").startswith("multipart/"):
             return self._media_post(_multipart_fields(raw))
         body = json.loads(raw or b"{}")
@@ -126,6 +136,8 @@ class Handler(BaseHTTPRequestHandler):
         )
 
     def do_GET(self) -> None:  # noqa: N802
+        if Handler.deterministic and _deterministic_get(self):
+            return
         url = urlsplit(self.path)
         query = parse_qs(url.query, keep_blank_values=True)
         # The SDK sends arrays as group_by[]=a&group_by[]=b; `requests` users send group_by=a&group_by=b.
@@ -218,6 +230,13 @@ class FakeOpenAI:
         Handler.admin_per_page = 1
         Handler.admin_failures = []
         Handler.admin_key = None
+        Handler.deterministic = False
+        Handler.model_calls = {}
+        Handler.model_delay = {}
+        Handler.fail_at = []
+        Handler.files = {}
+        Handler.batches = {}
+        Handler.batch_polls = 1
         handler = KeepAliveHandler if self.keep_alive else Handler
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.thread = threading.Thread(
@@ -274,6 +293,306 @@ class FakeOpenAI:
             for c in Handler.calls
             if c.get("method") == "GET" and c["path"].endswith("/organization/" + path)
         ]
+
+
+# --- deterministic models (replay tests): answers computed by hand from the prompt ---------------
+#
+# Chat: the prompt is the last user message; k = its first integer. Tokens are whitespace words:
+# prompt_tokens = words over all message contents, completion_tokens = words of the answer.
+#   free text  original model:  "answer k answer k"           (riddle: "I do not know this one")
+#              *mini* model:    "answer k answer k answer k"  (1.5x as long; same words, cosine 1)
+#                               hard: "I do not know this one";  odd: "answer k+1 answer k+1 answer k+1"
+#   "label"    "positive" (mini on hard: "negative")
+#   JSON (response_format set): {"answer": k, "ok": true}  (mini on hard: answer k+1)
+# Judge (system message starting "spendwatch-judge"): prefers the answer with a digit; when both or
+#   neither have one it picks the first shown ("A": position bias). Usage 100 in / 1 out.
+# Embeddings: bag of words hashed (crc32) into 64 dimensions; usage = words over the inputs.
+# Batches: /v1/files upload + content, /v1/batches create + retrieve (completed after
+#   `batch_polls` retrievals), answers as above.
+
+DET_MINI = "mini"
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _content_text(content) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""
+
+
+def det_answer(model: str, prompt: str, json_mode: bool) -> str:
+    """The deterministic answer of `model` to `prompt` (see the table above)."""
+    import re
+
+    m = re.search(r"\d+", prompt)
+    k = int(m.group()) if m else 0
+    mini = DET_MINI in model
+    hard, odd, riddle = "hard" in prompt, "odd" in prompt, "riddle" in prompt
+    if json_mode:
+        return json.dumps({"answer": k + 1 if mini and hard else k, "ok": True})
+    if "label" in prompt:
+        return "negative" if mini and hard else "positive"
+    if not mini:
+        return "I do not know this one" if riddle else f"answer {k} answer {k}"
+    if hard:
+        return "I do not know this one"
+    if odd:
+        return f"answer {k + 1} answer {k + 1} answer {k + 1}"
+    return f"answer {k} answer {k} answer {k}"
+
+
+def det_judge(user: str) -> str:
+    import re
+
+    a = user.split("[Answer A]", 1)[1].split("[Answer B]", 1)[0]
+    b = user.split("[Answer B]", 1)[1]
+    ga, gb = bool(re.search(r"\d", a)), bool(re.search(r"\d", b))
+    return "B" if gb and not ga else "A"
+
+
+def det_chat(body: dict, counter: int) -> dict:
+    """A chat.completion for `body` (judge or answer), with word-count usage."""
+    model = body.get("model", "")
+    msgs = body.get("messages") or []
+    texts = [_content_text(m.get("content")) for m in msgs]
+    system = next((t for m, t in zip(msgs, texts, strict=True) if m.get("role") == "system"), "")
+    user = next(
+        (
+            t
+            for m, t in zip(reversed(msgs), reversed(texts), strict=True)
+            if m.get("role") == "user"
+        ),
+        "",
+    )
+    if system.startswith("spendwatch-judge"):
+        content, pt, ct = det_judge(user), 100, 1
+    else:
+        content = det_answer(model, user, bool(body.get("response_format")))
+        pt, ct = sum(_words(t) for t in texts), _words(content)
+    return {
+        "id": f"chatcmpl-det-{counter:08d}",
+        "object": "chat.completion",
+        "created": 1764547200,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content, "refusal": None},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": pt,
+            "completion_tokens": ct,
+            "total_tokens": pt + ct,
+            "prompt_tokens_details": {"cached_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 0},
+        },
+    }
+
+
+def det_embedding(text: str) -> list[float]:
+    import math
+    import zlib
+
+    v = [0.0] * 64
+    for w in text.split():
+        v[zlib.crc32(w.encode()) % 64] += 1.0
+    n = math.sqrt(sum(x * x for x in v)) or 1.0
+    return [x / n for x in v]
+
+
+def _next_id() -> int:
+    with Handler.lock:
+        Handler.counter += 1
+        return Handler.counter
+
+
+def _deterministic_post(h: Handler, raw: bytes) -> bool:
+    path = urlsplit(h.path).path
+    if path.endswith("/files"):
+        return _upload(h, raw)
+    if (h.headers.get("content-type") or "").startswith("multipart/"):
+        return False  # audio uploads: the recorded payloads above
+    body = json.loads(raw or b"{}")
+    with Handler.lock:
+        if len(Handler.calls) < 100_000:
+            Handler.calls.append({"path": h.path, "body": body, "headers": dict(h.headers)})
+    if path.endswith("/batches"):
+        bid = f"batch_det{_next_id():06d}"
+        Handler.batches[bid] = {
+            "id": bid,
+            "object": "batch",
+            "endpoint": body["endpoint"],
+            "errors": None,
+            "input_file_id": body["input_file_id"],
+            "completion_window": "24h",
+            "status": "validating",
+            "output_file_id": None,
+            "error_file_id": None,
+            "created_at": 1764547200,
+            "polls": 0,
+            "metadata": body.get("metadata"),
+        }
+        h._send(
+            200,
+            json.dumps({k: v for k, v in Handler.batches[bid].items() if k != "polls"}).encode(),
+        )
+        return True
+    model = body.get("model", "")
+    with Handler.lock:
+        n = Handler.model_calls[model] = Handler.model_calls.get(model, 0) + 1
+        fail = next(
+            (
+                f
+                for f in Handler.fail_at
+                if f["model"] == model and n > f["after"] and f["times"] > 0
+            ),
+            None,
+        )
+        if fail is not None:
+            fail["times"] -= 1
+    if fail is not None:
+        h._send(
+            fail["status"],
+            (FIX / ("error_429.json" if fail["status"] == 429 else "error_500.json")).read_bytes(),
+            extra={"retry-after": "0"},
+        )
+        return True
+    if Handler.model_delay.get(model):
+        time.sleep(Handler.model_delay[model])
+    if path.endswith("/chat/completions"):
+        h._send(200, json.dumps(det_chat(body, _next_id())).encode())
+        return True
+    if path.endswith("/embeddings"):
+        inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        words = sum(_words(t) for t in inputs)
+        payload = {
+            "object": "list",
+            "model": model,
+            "data": [
+                {"object": "embedding", "index": i, "embedding": det_embedding(t)}
+                for i, t in enumerate(inputs)
+            ],
+            "usage": {"prompt_tokens": words, "total_tokens": words},
+        }
+        h._send(200, json.dumps(payload).encode())
+        return True
+    return False
+
+
+def _upload(h: Handler, raw: bytes) -> bool:
+    """multipart/form-data: purpose + file."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    head = f"content-type: {h.headers['content-type']}\r\n\r\n".encode()
+    msg = BytesParser(policy=HTTP).parsebytes(head + raw)
+    content, purpose, name = b"", "", "upload"
+    for part in msg.iter_parts():
+        field = part.get_param("name", header="content-disposition")
+        if field == "file":
+            content = part.get_payload(decode=True)
+            name = part.get_filename() or name
+        elif field == "purpose":
+            purpose = part.get_content().strip()
+    fid = f"file-det{_next_id():06d}"
+    Handler.files[fid] = content
+    with Handler.lock:
+        Handler.calls.append(
+            {
+                "path": h.path,
+                "body": {"purpose": purpose, "bytes": len(content)},
+                "headers": dict(h.headers),
+            }
+        )
+    h._send(
+        200,
+        json.dumps(
+            {
+                "id": fid,
+                "object": "file",
+                "bytes": len(content),
+                "created_at": 1764547200,
+                "filename": name,
+                "purpose": purpose,
+                "status": "processed",
+            }
+        ).encode(),
+    )
+    return True
+
+
+def _run_batch(b: dict) -> None:
+    out = []
+    for line in Handler.files[b["input_file_id"]].decode().split("\n"):
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        with Handler.lock:
+            Handler.model_calls["batch:" + item["body"].get("model", "")] = (
+                Handler.model_calls.get("batch:" + item["body"].get("model", ""), 0) + 1
+            )
+        resp = det_chat(item["body"], _next_id())
+        out.append(
+            json.dumps(
+                {
+                    "id": f"batch_req_{_next_id():06d}",
+                    "custom_id": item["custom_id"],
+                    "response": {"status_code": 200, "request_id": "req_det", "body": resp},
+                    "error": None,
+                }
+            )
+        )
+    fid = f"file-det{_next_id():06d}"
+    Handler.files[fid] = ("\n".join(reversed(out)) + "\n").encode()  # output order != input order
+    b.update(
+        status="completed",
+        output_file_id=fid,
+        request_counts={"total": len(out), "completed": len(out), "failed": 0},
+    )
+
+
+def _deterministic_get(h: Handler) -> bool:
+    path = urlsplit(h.path).path
+    if "/batches/" in path:
+        b = Handler.batches.get(path.rsplit("/", 1)[1])
+        if b is None:
+            return False
+        b["polls"] += 1
+        if b["status"] != "completed":
+            if b["polls"] >= Handler.batch_polls:
+                _run_batch(b)
+            else:
+                b["status"] = "in_progress"
+        h._send(200, json.dumps({k: v for k, v in b.items() if k != "polls"}).encode())
+        return True
+    if path.startswith("/v1/files/") and path.endswith("/content"):
+        fid = path.split("/")[3]
+        if fid in Handler.files:
+            h._send(200, Handler.files[fid], "application/octet-stream")
+            return True
+    return False
+
+
+def deterministic(
+    fake: FakeOpenAI, *, delay: dict[str, float] | None = None, batch_polls: int = 1
+) -> None:
+    """Switch `fake` to the deterministic models above (a per-model delay in seconds optional)."""
+    Handler.deterministic = True
+    Handler.model_delay = dict(delay or {})
+    Handler.batch_polls = batch_polls
+
+
+def fail_after(model: str, after: int, *, status: int = 429, times: int = 1) -> None:
+    """The deterministic server answers `status` to calls of `model` after its first `after` calls."""
+    Handler.fail_at.append({"model": model, "after": after, "status": status, "times": times})
 
 
 # Issue 15: audio and image endpoints (transcription usage per token or per second, speech as bytes).

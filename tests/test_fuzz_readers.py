@@ -1,10 +1,14 @@
 """Property tests: mutated request-log lines never crash an ingest, and every line is accounted for:
-ingested + duplicates + quarantined == lines read."""
+ingested + duplicates + quarantined == lines read. Text carries the characters that broke readers or
+outputs before (issue 14): U+2028, U+2029, U+0085 (line breaks to str.splitlines), ESC (terminal
+control), a raw CR, and Slack's ``<!channel>`` / ``<url|label>`` markup; half the batches go through
+the bytes reader (the spool's), which must split on ``\\n`` only."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,9 +17,12 @@ from spendwatch.pricing import catalog
 from tests.helpers import chat_record
 
 BASE = json.loads(chat_record("x", "gpt-4o", 1200, 150, cached=1024))
+ODD = ["\u2028", "\u2029", "\u0085", "\x1b", "\x1b[2J", "\r", "<!channel>", "<!here>",
+       "<http://evil.example/login|Billing locked>", "[/oops]", "=cmd|' /C calc'!A0"]
+odd_text = st.lists(st.sampled_from(ODD) | st.text(max_size=4), max_size=4).map("".join)
 junk = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-(10**30), max_value=10**30)
-    | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=20),
+    | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=20) | odd_text,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=6,
 )
@@ -32,8 +39,11 @@ def mutated_line(draw) -> str:
     if draw(st.booleans()):
         rec["usage"] = {draw(st.sampled_from(["prompt_tokens", "completion_tokens", "prompt_tokens_details",
                                                "input_tokens", "output_tokens"])): draw(junk)}
-    text = json.dumps(rec, allow_nan=True)
-    how = draw(st.sampled_from(["keep", "truncate", "dupkey", "unicode", "garbage", "nan"]))
+    if draw(st.booleans()):
+        rec[draw(st.sampled_from(["feature", "model", "user_id", "error_type"]))] = draw(odd_text)
+    # ensure_ascii=False: U+2028/2029/0085 written raw, as pydantic-core (the spool writer) does
+    text = json.dumps(rec, allow_nan=True, ensure_ascii=draw(st.booleans()))
+    how = draw(st.sampled_from(["keep", "truncate", "dupkey", "unicode", "garbage", "nan", "rawchar"]))
     if how == "truncate":
         text = text[: draw(st.integers(0, len(text)))]
     elif how == "dupkey":
@@ -44,6 +54,9 @@ def mutated_line(draw) -> str:
         text = draw(st.text(max_size=60))
     elif how == "nan":
         text = text.replace("1200", draw(st.sampled_from(["NaN", "Infinity", "-Infinity", "1e400", "1.5", "\"12\""])))
+    elif how == "rawchar":  # an odd character anywhere in the line, raw (a CR inside a string is broken JSON)
+        at = draw(st.integers(0, len(text)))
+        text = text[:at] + draw(st.sampled_from(ODD)) + text[at:]
     return text.replace("\n", " ")
 
 
@@ -63,12 +76,18 @@ def _counts(con) -> tuple[int, int]:
     return con.execute("SELECT (SELECT count(*) FROM requests), (SELECT count(*) FROM quarantine)").fetchall()[0]
 
 
+@pytest.mark.timeout(900)  # 400 batches (10,000+ lines) take ~5 min on a shared 2-core machine
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
-@given(st.lists(mutated_line(), min_size=26, max_size=32))
-def test_every_line_is_accounted_for(lines):
+@given(st.lists(mutated_line(), min_size=26, max_size=32), st.booleans())
+def test_every_line_is_accounted_for(lines, via_bytes):
     con = _con()
     before = _counts(con)
-    r = ingest.ingest_lines(con, lines, source=f"fuzz-{LINES_SEEN[0]}")
+    source = f"fuzz-{LINES_SEEN[0]}"
+    if via_bytes:  # the spool's reader: one blob, split on \n only
+        data = "\n".join(lines).encode() + b"\n"
+        r = ingest.ingest_bytes(con, data, source=source, kind="spool", unit_key=source)
+    else:
+        r = ingest.ingest_lines(con, lines, source=source)
     LINES_SEEN[0] += len(lines)
     assert r.lines_read == sum(1 for line in lines if line.strip())
     assert r.ingested + r.duplicates + r.quarantined == r.lines_read

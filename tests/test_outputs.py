@@ -415,6 +415,9 @@ def test_xlsx_over_the_sheet_limit_is_refused(tmp_path):
         ["recommend"],
         ["reconcile"],
         ["sync", "status"],
+        ["explain", "req-1"],
+        ["reports", "list"],
+        ["replay", "status"],
     ],
 )
 def test_every_format_option_is_checked(tmp_path, args):

@@ -96,3 +96,36 @@ def test_explain_shows_each_part_with_rate_and_source(db):
     assert r.stdout.splitlines()[-1] == "  total: unknown (no usage recorded)"
     r = _cli("explain", "nope", "--db", db)
     assert r.returncode == 1 and "no request 'nope'" in r.stderr
+
+
+def test_dashboard_explain_lists_parts_with_rates_and_sources(con):
+    """explore.explain (the Explore page's cost explain) gives the parts and their formula."""
+    from spendwatch import explore, ingest
+
+    ingest.ingest_lines(
+        con,
+        [
+            json.dumps(
+                {
+                    "request_id": "rt",
+                    "ts": "2026-11-02T10:00:00Z",
+                    "model": "gpt-realtime",
+                    "usage": {
+                        "input_tokens": 2000,
+                        "output_tokens": 1000,
+                        "input_token_details": {"audio_tokens": 1500},
+                        "output_token_details": {"audio_tokens": 800},
+                    },
+                }
+            )
+        ],
+        source="t",
+    )
+    e = explore.explain(con, "rt")
+    parts = {p["part"]: p for p in e["parts"]}
+    # gpt-realtime: text $4 / $16, audio $32 / $64 (genai-prices)
+    assert parts["audio_input"]["rate"] == D(32) and parts["audio_input"]["cost_usd"] == D("0.048")
+    assert parts["audio_output"]["cost_usd"] == 800 * D(64) / 1_000_000
+    assert parts["audio_input"]["source"].startswith("genai-prices")
+    assert e["recomputed_usd"] == e["cost_usd"] == D("0.1044")  # 0.002 + 0.048 + 0.0032 + 0.0512
+    assert e["formula"].endswith("= $0.1044")

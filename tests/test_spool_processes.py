@@ -22,6 +22,7 @@ for i in range(int(sys.argv[3])):
 
 
 @pytest.mark.integration
+@pytest.mark.timeout(900)  # 8 processes x 2,000 calls; minutes on a loaded 2-core box
 def test_eight_writers_one_spool_exactly_once(tmp_path, con):
     spool = tmp_path / "spool"
     with FakeOpenAI() as server:

@@ -2,7 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from spendwatch import analytics, reconcile, report
-from spendwatch.dashboard import charts, data, sidebar
+from spendwatch.dashboard import charts, data, finance_view, sidebar
 from spendwatch.dashboard.format import money, money_columns
 
 GROUPS = {"feature": "Feature", "project": "Project", "api_key": "API key", "cost_centre": "Cost centre"}
@@ -70,3 +70,5 @@ st.dataframe(money_columns(pd.DataFrame(rec), reconcile.MONEY), hide_index=True,
              column_config={"drift_pct": st.column_config.NumberColumn("drift %", format="%.2f")})
 st.download_button("Download reconciliation CSV", data.reconciliation_csv(month, rec_by),
                    f"spendwatch-{month:%Y-%m}-reconciliation-by-{rec_by}.csv", "text/csv")
+
+finance_view.render(month)  # the Chargeback view (dashboard/finance_view.py)

@@ -7,6 +7,7 @@ from spendwatch.clock import utc_now
 from spendwatch.dashboard import charts, data, sidebar
 from spendwatch.dashboard.format import money, money_columns
 from spendwatch.errors import SpendwatchError
+from spendwatch.replay import evidence
 from spendwatch.whatif import Scenario
 
 st.title("What-if")
@@ -58,6 +59,8 @@ m1.metric("Current cost", money(res.current_cost_usd), help=f"over {res.days:.1f
 m2.metric("Simulated cost", money(res.simulated_cost_usd), delta=f"{-res.savings_pct:+.1f} %", delta_color="inverse")
 m3.metric("Savings per month", f"{money(res.range['monthly_savings_low_usd'])} – {money(res.range['monthly_savings_high_usd'])}",
           help=f"central estimate {money(res.monthly_savings_usd)} a month (30 days)")
+for quality in evidence.for_scenario(data.cursor(), scenario):
+    st.text(quality)  # plain text (names are user data): a stored replay's quality, or "unverified" + command
 if res.rows:
     rows = pd.DataFrame(res.rows)
     by_feature = rows.groupby("feature", as_index=False)[["current_cost_usd", "simulated_cost_usd"]].sum()

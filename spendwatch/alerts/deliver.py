@@ -101,8 +101,9 @@ def _webhook(url: str, event_key: str, message: str, payload: dict[str, Any], cf
         check_webhook_target(url)
     except InvalidRule as e:
         raise SendError(str(e)) from None
+    figures = {k: v for k, v in payload.items() if k != "attachment"}  # a local path is for e-mail only
     body = {"text": slack_text(message), "content": discord_text(message), "event_id": event_key,
-            "spendwatch": payload}
+            "spendwatch": figures}
     try:
         r = requests.post(url, json=body, timeout=cfg.timeout_seconds, allow_redirects=False,
                           headers={"Idempotency-Key": event_key, "User-Agent": "spendwatch"})
@@ -116,11 +117,13 @@ def _email(address: str, message: str, payload: dict[str, Any], cfg: Delivery) -
     if not cfg.smtp_host:
         raise SendError("no SMTP server configured (SPENDWATCH_SMTP_HOST or [smtp] host)")
     msg = EmailMessage()
-    msg["Subject"] = f"spendwatch alert: {payload.get('rule', '?')} ({payload.get('kind', '?')})"
+    msg["Subject"] = payload.get("subject") or f"spendwatch alert: {payload.get('rule', '?')} ({payload.get('kind', '?')})"
     msg["From"] = cfg.smtp_from
     msg["To"] = address
-    # text/plain only (no HTML part), so a tag like <a href=…> or ![](http://…) is shown, not rendered or fetched
+    # text/plain body (attachments aside), so a tag like <a href=…> or ![](http://…) is shown, not rendered or fetched
     msg.set_content(message + "\n\n" + json.dumps(payload, indent=2, default=str) + "\n", subtype="plain")
+    if payload.get("attachment"):  # a scheduled report (spendwatch.reports_schedule): the file itself
+        _attach(msg, payload["attachment"])
     try:
         with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=cfg.timeout_seconds) as s:
             s.ehlo()
@@ -132,6 +135,20 @@ def _email(address: str, message: str, payload: dict[str, Any], cfg: Delivery) -
             s.send_message(msg)
     except (OSError, smtplib.SMTPException) as e:
         raise SendError(f"email via {cfg.smtp_host}:{cfg.smtp_port}: {type(e).__name__}") from None
+
+
+def _attach(msg: EmailMessage, path: str) -> None:
+    import mimetypes
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise SendError(f"report file {p.name}: {type(e).__name__}") from None
+    ctype = mimetypes.guess_type(p.name)[0] or "application/octet-stream"
+    maintype, _, subtype = ctype.partition("/")
+    msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=p.name)
 
 
 def backoff(attempts: int, cfg: Delivery) -> timedelta:

@@ -36,6 +36,8 @@ def _root(
 from spendwatch.cli import (  # noqa: E402,F401
     alerts_commands,
     core_commands,
+    finance_commands,
+    replay_commands,
     serve_commands,
     sync_commands,
     whatif_commands,

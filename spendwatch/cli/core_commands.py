@@ -53,6 +53,8 @@ def ingest_cmd(
     if spool:
         from spendwatch.collectors.spool import drain
 
+        if spool_dir is not None and not spool_dir.is_dir():  # a typo must not look like an empty spool
+            raise SpendwatchError(f"spool directory not found: {spool_dir} (nothing was ingested)")
         settings = settings_for(db, config)
         con = open_store(settings)
         typer.echo(drain(con, spool_dir or settings.spool_dir()).summary())
@@ -67,12 +69,10 @@ def ingest_cmd(
     con = open_store(settings)
     total = ingest.IngestResult("total")
     if format == "openai-batch":
-        from spendwatch.collectors.batch import batch_records
+        from spendwatch.collectors.batch import ingest_batch
 
         for path in paths:
-            lines = batch_records(path, input_file)
-            total = total + ingest.ingest_lines(con, lines, source=f"batch:{path.resolve()}", kind="batch",
-                                                unit_key=str(path.resolve()))
+            total = total + ingest_batch(con, path, input_file)
         typer.echo(total.summary())
         return
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),

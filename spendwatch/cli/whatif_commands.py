@@ -13,7 +13,7 @@ from rich.text import Text
 from spendwatch import days, exports, whatif
 from spendwatch.cli import app, dates
 from spendwatch.cli.common import ConfigOption, DbOption, open_store, settings_for
-from spendwatch.cli.output import Table, format_option, plain
+from spendwatch.cli.output import Table, echo, format_option, plain
 from spendwatch.clock import utc_now
 from spendwatch.money import usd
 
@@ -43,8 +43,12 @@ def whatif_cmd(
         help="first day, inclusive (UTC)", default="30 days before --to-date")] = None,
     to_date: Annotated[datetime | None, dates.to_option(help="last day, inclusive (UTC)", default="up to now")] = None,
     share: Annotated[str, typer.Option(help="fraction of matched requests moved, 0..1")] = "1",
-    escalate: Annotated[str, typer.Option(help="fraction of moved requests that also pay the original, 0..1")] = "0",
-    output_ratio: Annotated[str, typer.Option(help="target answer length relative to the original")] = "1",
+    escalate: Annotated[str | None, typer.Option(
+        help="fraction of moved requests that also pay the original, 0..1",
+        show_default="a stored replay's loss rate for --feature on --to, else 0")] = None,
+    output_ratio: Annotated[str | None, typer.Option(
+        help="target answer length relative to the original",
+        show_default="measured by a stored replay of --feature on --to, else 1")] = None,
     cache_hit: Annotated[str | None, typer.Option(help="prompt-cache hit rate of input tokens, 0..1",
                                                   show_default=False)] = None,
     batch: Annotated[bool, typer.Option("--batch", help="move the matched requests to the Batch API")] = False,
@@ -63,12 +67,13 @@ def whatif_cmd(
     scenario = whatif.Scenario(
         to_model=to, from_model=from_model, features=tuple(feature or ()), projects=tuple(project or ()),
         start=start, end=end, share=_fraction("--share", share),
-        escalate=_fraction("--escalate", escalate),
-        output_ratio=_fraction("--output-ratio", output_ratio, low=Decimal("0.01"), high=Decimal(100)),
         cache_hit=_fraction("--cache-hit", cache_hit), batch=batch, prices=prices, with_range=with_range,
     )
+    ratio_given = _fraction("--output-ratio", output_ratio, low=Decimal("0.01"), high=Decimal(100))
+    escalate_given = _fraction("--escalate", escalate)
     con = open_store(settings_for(db, config))
     whatif.target_price_model(con, to)  # an unknown target is the first thing to hear about
+    scenario = whatif.with_evidence(con, scenario, output_ratio=ratio_given, escalate=escalate_given)
     empty = days.empty_window(con, start, end)
     if empty:
         typer.echo(empty, err=format == "json")
@@ -97,6 +102,10 @@ def whatif_cmd(
                   f"{usd(result.range['monthly_savings_high_usd'])}", markup=False)
     for a in result.assumptions:
         out.print(Text(plain(f"  · {a}")))
+    if len(scenario.features) == 1:
+        from spendwatch.replay import evidence
+
+        echo(evidence.line(con, scenario.features[0], to, result.monthly_savings_usd))
 
 
 @app.command("recommend")
@@ -135,3 +144,6 @@ def recommend_cmd(
     for r in rows:
         t.add_row(r["kind"], r["feature"], r["model"], r["to"], usd(r["monthly_savings_usd"]), r["why"])
     Console().print(t)
+    for r in rows:
+        if r.get("quality"):
+            echo(r["quality"])

@@ -45,6 +45,10 @@ def cost_parts(con: duckdb.DuckDBPyConnection, request_id: str) -> list[dict[str
             if r["part"] in TEXT_PARTS
             else _part_source(r["parts_source"], r["part"])
         )
+        if r["long_context"] and r["unit"] == "tokens":
+            source += "; long-context rule: " + _part_source(
+                r["parts_source"], "long_context_input"
+            )
         out.append(
             {
                 "part": part,

@@ -1,9 +1,7 @@
--- Lines that could not be read, kept with their raw text (API keys and bearer tokens redacted).
+-- Lines that could not be read, kept with their raw text; API keys and bearer tokens redacted in the
+-- text and in the reason (which quotes values), by sw_redact (migration 0014).
 INSERT INTO quarantine (source, line_no, raw, reason)
-SELECT $source, line_no,
-       regexp_replace(regexp_replace(raw, 'sk-[A-Za-z0-9_\-]{6,}', 'sk-***REDACTED***', 'g'),
-                      '(?i)(bearer\s+)[A-Za-z0-9_\-\.]{6,}', '\1***REDACTED***', 'g'),
-       reason
+SELECT $source, line_no, sw_redact(raw), sw_redact(reason)
 FROM _staged s
 WHERE reason IS NOT NULL
   -- re-ingesting the same unit does not quarantine the same line twice

@@ -1,0 +1,2 @@
+-- One replay run.
+SELECT * FROM replay_runs WHERE run_id = $r
