@@ -48,7 +48,12 @@ def page_functions(con: duckdb.DuckDBPyConnection, spool: Path) -> list[tuple[st
     centres = {f"feature-{i}": f"centre-{i % 3}" for i in range(12)}
     return [
         ("Overview", "overview_figures (today, month)", lambda: analytics.overview_figures(con, now=NOW)),
+        ("Overview", "today and month, feature filter", lambda: explore.today_and_month(
+            con, explore.Filters(f.start, f.end, features=("feature-3",)), now=NOW)),
+        ("Overview", "last request (data freshness)", lambda: health.last_request(con)),
         ("Overview", "forecast_month_end", lambda: forecast.forecast_month_end(con, at=NOW)),
+        ("Overview", "forecast_month_end, one feature", lambda: forecast.forecast_month_end(
+            con, at=NOW, scope_col="feature", scope_value="feature-3")),
         ("Overview", "forecast_month_end at 12:37:12", lambda: forecast.forecast_month_end(con, at=NOW + odd)),
         ("Overview", "totals (30 days)", lambda: explore.totals(con, f)),
         ("Overview", "series by model per day", lambda: explore.series(con, f, by=["model"], grain="day")),
@@ -64,6 +69,7 @@ def page_functions(con: duckdb.DuckDBPyConnection, spool: Path) -> list[tuple[st
         ("What-if", "simulate with range (one pass)", lambda: whatif.simulate(con, scen)),
         ("What-if", "simulate with range, mid-hour edges", lambda: whatif.simulate(con, scen_odd)),
         ("What-if", "recommendations", lambda: recommend.recommend(con, days=30, now=NOW)),
+        ("What-if", "prices per 1M of source and target models", lambda: explore.model_prices(con)),
         ("Reports", "report_months", lambda: analytics.report_months(con)),
         ("Reports", "month_report by feature", lambda: analytics.month_report(con, month=LAST, by="feature")),
         ("Reports", "month_report by cost centre", lambda: analytics.month_report(

@@ -41,9 +41,22 @@ def has_data() -> bool:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def month_forecast() -> dict:
+def month_forecast(scope_col: str | None = None, scope_value: str | None = None, at=None) -> dict:
     rollups_ready()
-    return forecast.forecast_month_end(cursor())
+    return forecast.forecast_month_end(cursor(), at=at, scope_col=scope_col, scope_value=scope_value)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def filtered_overview(f: explore.Filters, now) -> dict:
+    """Today and month to date (UTC) under the sidebar's value filters (its dates do not apply:
+    these windows are today and this month by definition)."""
+    rollups_ready()
+    return explore.today_and_month(cursor(), f, now=now)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def last_request():
+    return health.last_request(cursor())
 
 
 # --- Issue 7 pages: every figure comes from the core; rollups are brought up to date on demand. ---
@@ -112,6 +125,12 @@ def top_features(f: explore.Filters, n: int = 10):
 @st.cache_data(ttl=300, show_spinner=False)
 def target_models() -> list[str]:
     return analytics.target_models(cursor())
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def prices_per_mtok() -> tuple[dict[str, dict], dict[str, str]]:
+    """The standard-tier price in force per price key, and each seen model's price key."""
+    return explore.model_prices(cursor())
 
 
 @st.cache_data(ttl=60, show_spinner="Simulating…")
@@ -198,6 +217,11 @@ def rows_per_source(f: explore.Filters):
 
 
 @st.cache_data(ttl=30, show_spinner=False)
+def future_timestamps() -> dict:
+    return health.future_timestamps(cursor())
+
+
+@st.cache_data(ttl=30, show_spinner=False)
 def quarantine_reasons():
     return health.quarantine_reasons(cursor())
 
@@ -253,3 +277,20 @@ def save_alert_rule(name: str, *, replace: bool, **fields) -> str | None:
     except alerts.InvalidRule as e:
         return str(e)
     return None
+
+
+def rule_state(rule: dict, burn: dict | None, *, fired_lately: bool) -> str:
+    """A rule card's state: "fired" once the window's spend crossed its first level (a forecast rule:
+    once the forecast reached the budget), "at risk" while the month-end forecast reaches the budget
+    (a forecast rule: 80 % of it), else "ok". Spike and other rules: fired when an event came in the
+    last 24 hours."""
+    if burn is None:
+        return "fired" if fired_lately else "ok"
+    budget, spent, fc = burn["budget_usd"], burn["spent_usd"], burn["forecast_usd"]
+    if rule["kind"] == "forecast":
+        if fc is not None and fc >= budget:
+            return "fired"
+        return "at risk" if fc is not None and fc * 5 >= budget * 4 else "ok"
+    if spent * 100 >= budget * min(rule.get("levels") or (100,)):
+        return "fired"
+    return "at risk" if fc is not None and fc >= budget else "ok"

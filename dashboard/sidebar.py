@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import streamlit as st
 
 from spendwatch.dashboard import data
+from spendwatch.dashboard.format import plain
 from spendwatch.explore import FILTERS, Filters
 
 PREFIX = "sw_"
@@ -88,11 +89,11 @@ def filters() -> Filters:
 
 
 def describe(f: Filters) -> str:
-    """A one-line caption of what the page shows."""
+    """A one-line caption of what the page shows (markdown: the chosen values are escaped)."""
     first, last = dates()
     parts = [f"{first:%d %b %Y} – {last:%d %b %Y} ({f.tz})"]
     for name, (field, _) in FILTERS.items():
         vals = getattr(f, field)
         if vals:
-            parts.append(f"{LABELS[name].lower()}: {', '.join(vals)}")
+            parts.append(f"{LABELS[name].lower()}: {', '.join(plain(v) for v in vals)}")
     return " · ".join(parts)

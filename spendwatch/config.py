@@ -19,7 +19,8 @@ class Settings(BaseSettings):
 
     db: Path = Field(Path("spendwatch.duckdb"), description="DuckDB file (SPENDWATCH_DB)")
     config: Path | None = Field(
-        None, description="TOML config: price overrides, alerts, cost centres (SPENDWATCH_CONFIG)"
+        None, description="TOML config: price overrides, alerts, cost centres (SPENDWATCH_CONFIG; "
+        "default ./spendwatch.toml when that file exists)"
     )
     spool: Path | None = Field(
         None, description="spool directory; default: '<db name>.spool' next to the database"
@@ -72,7 +73,17 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read config file {path}: {getattr(e, 'strerror', None) or e}") from None
 
 
+DEFAULT_CONFIG = Path("spendwatch.toml")
+
+
 def get_settings(**overrides: Any) -> Settings:
-    """Read settings once at the edge (CLI, server) and pass them down; overrides win over env."""
+    """Read settings once at the edge (CLI, server) and pass them down; overrides win over env.
+
+    The config file follows one rule for every command and for `serve`: ``--config``, else
+    ``$SPENDWATCH_CONFIG``, else ``./spendwatch.toml`` if it exists, else none.
+    """
     clean = {k: v for k, v in overrides.items() if v is not None}
-    return Settings(**clean)
+    settings = Settings(**clean)
+    if settings.config is None and DEFAULT_CONFIG.is_file():
+        settings.config = DEFAULT_CONFIG
+    return settings

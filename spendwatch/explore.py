@@ -334,3 +334,26 @@ def _explain_parts(con: duckdb.DuckDBPyConnection, request_id: str, out: dict[st
                          "cost_usd": p["cost_usd"]} for p in parts]
         out["recomputed_usd"] = sum((p["cost_usd"] for p in parts if p["cost_usd"] is not None), start=Decimal(0))
         out["formula"] = part_explain.formula(parts)
+
+
+def model_prices(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, dict[str, Any]], dict[str, str | None]]:
+    """The standard-tier price in force per price key (``prices_current``), and the price key each
+    model name seen in requests resolves to: the What-if page shows source and target prices per 1M."""
+    prices = {r["model"]: r for r in store.fetch_dicts(con, store.query("prices_current"))}
+    mapped = {r["model"]: r["price_model"] for r in store.fetch_dicts(con, store.query("explore_model_map"))}
+    return prices, mapped
+
+
+def today_and_month(con: duckdb.DuckDBPyConnection, f: Filters, *, now: datetime) -> dict[str, Any]:
+    """Overview's top row under the sidebar's value filters: today and month to date (UTC, to
+    ``now`` + 1 s as overview_totals), unpriced requests, caching saved and the cache-hit rate of the
+    month. The sidebar's dates do not apply: these windows are today and this month by definition."""
+    values = {field: getattr(f, field) for field, _ in FILTERS.values()}
+    end = now + timedelta(seconds=1)
+    day = totals(con, Filters(now.replace(hour=0, minute=0, second=0, microsecond=0), end, **values))
+    month = totals(con, Filters(datetime(now.year, now.month, 1), end, **values))
+    inp = month["input_tokens"]
+    return {"today_usd": day["cost_usd"], "month_to_date_usd": month["cost_usd"],
+            "month_unpriced_requests": month["unpriced_requests"],
+            "month_cache_savings_usd": month["cache_savings_usd"],
+            "cache_hit_rate": (Decimal(month["cached_tokens"]) / Decimal(inp)) if inp else Decimal(0)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +99,30 @@ def spool_backlog(directory: Path, *, now: float | None = None) -> SpoolBacklog:
     oldest = min((s.st_mtime for s in stats), default=None)
     return SpoolBacklog(str(d), True, len(finished), len(parts), sum(s.st_size for s in stats),
                         None if oldest is None else max(0.0, now - oldest))
+
+
+def last_request(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """When the newest stored request happened (UTC), None on an empty database."""
+    return store.fetch_dicts(con, store.query("health_last_request"))[0]["last_ts"]
+
+
+STALE_AFTER_HOURS = 24
+
+
+def freshness(last: datetime | None, now: datetime) -> dict[str, Any]:
+    """How old the data is: ``age`` (a timedelta or None), ``stale`` (no request for more than
+    STALE_AFTER_HOURS: today's figures and the forecast would be read as current when they are not)
+    and ``text`` ("last request 7 days ago")."""
+    if last is None:
+        return {"age": None, "stale": True, "text": "no requests yet"}
+    age = max(now - last, timedelta(0))
+    if age < timedelta(minutes=1):
+        ago = "less than a minute ago"
+    elif age < timedelta(hours=1):
+        ago = f"{age.seconds // 60} minute{'s' * (age.seconds >= 120)} ago"
+    elif age < timedelta(days=2):
+        h = int(age.total_seconds() // 3600)
+        ago = f"{h} hour{'s' * (h != 1)} ago"
+    else:
+        ago = f"{age.days} days ago"
+    return {"age": age, "stale": age > timedelta(hours=STALE_AFTER_HOURS), "text": f"last request {ago}"}

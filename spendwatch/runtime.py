@@ -34,7 +34,7 @@ def cursor() -> duckdb.DuckDBPyConnection:
         if _con is None:
             s = settings()
             _con = store.connect(s.db)
-            catalog.materialise(_con, s.load_toml())
+            catalog.use(_con, s.load_toml(), may_rewrite=True)
         return _con.cursor()
 
 

@@ -52,7 +52,7 @@ def test_overview_figures(tmp_path, monkeypatch):
     assert metrics["Spend today (UTC)"] == "$16.25"
     assert metrics["Month to date"] == "$16.25"
     assert metrics["Cache hit rate (month)"] == f"{1_000_000 / 3_000_010:.1%}"
-    assert any("1 requests this month use models with no price" in w.value for w in at.warning)
+    assert any("unpriced (1 requests) in the selected range" in w.value for w in at.warning)
     assert at.get("plotly_chart")
 
 

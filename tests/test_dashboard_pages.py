@@ -44,7 +44,7 @@ from spendwatch.pricing import catalog
 from tests.helpers import chat_record
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ROOT / "dashboard" / "pages"
+PAGES = ROOT / "dashboard" / "views"
 NOW = datetime.now(UTC).replace(tzinfo=None)
 Y = NOW.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(hours=12)  # yesterday 12:00 UTC
 
@@ -145,9 +145,10 @@ def test_explore_page_table_chart_drill_and_explain(seeded, monkeypatch):
     assert _figure_titles(at) == ["Cost by feature per day"]
     table = at.dataframe[0].value
     assert list(table["feature"]) == ["search", "chat", "labs"]
-    assert list(table["cost_usd"]) == ["$16.25", "$1.50", "$0.00"]
-    assert table["share"][0] == "91.5%"     # 16.25 / 17.75
-    assert list(table["unpriced_requests"]) == [0, 0, 1]
+    # numbers stay numbers (column_config formats them); labs has no price: blank and "unpriced", never $0.00
+    assert list(table["cost_usd"].fillna(-1)) == [16.25, 1.50, -1]
+    assert round(table["share"][0], 4) == 0.9155     # 16.25 / 17.75
+    assert list(table["unpriced"]) == ["", "", "unpriced (1 requests)"]
 
     # select "search": its three requests, newest first (r6, r2, r1); explain the second one (r2)
     at.session_state["explore_pick"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
@@ -225,7 +226,8 @@ def test_reports_page_totals_match_cli_and_downloads(seeded, monkeypatch):
     assert m["Unpriced requests"] == "1"
     table = at.dataframe[0].value
     assert list(table["feature"]) == ["search", "chat", "labs", "Total"]
-    assert list(table["cost_usd"]) == ["$16.25", "$1.50", "$0.00", "$17.75"]
+    assert list(table["cost_usd"].fillna(-1)) == [16.25, 1.50, -1, 17.75]
+    assert list(table["unpriced"]) == ["", "", "unpriced (1 requests)", "unpriced (1 requests)"]
     assert len(at.get("download_button")) == 3
     assert _figure_titles(at)[0].startswith("Cost by feature, ")
     assert any("Nothing synced from OpenAI's Usage and Costs API" in c.value for c in at.caption)
@@ -233,7 +235,7 @@ def test_reports_page_totals_match_cli_and_downloads(seeded, monkeypatch):
     at.radio(key="sw_reports_by").set_value("cost_centre").run()
     table = at.dataframe[0].value
     assert list(table["cost_centre"]) == ["Growth", "(unassigned)", "Total"]
-    assert list(table["cost_usd"]) == ["$16.25", "$1.50", "$17.75"]  # chat + labs are unassigned
+    assert list(table["cost_usd"]) == [16.25, 1.50, 17.75]  # chat + labs are unassigned
 
     at.radio(key="sw_reports_by").set_value("api_key").run()
     assert list(at.dataframe[0].value["api_key"].fillna("(none)")) == ["key_web", "key_app", "(none)", "Total"]
@@ -246,10 +248,11 @@ def test_rate_limits_page(seeded, monkeypatch):
     # gpt-4o from r1's headers: 500 - 440 = 60 requests and 30,000 - 12,000 = 18,000 tokens in the window
     assert m["Busiest minute"] == "60 requests"
     # gpt-4o 60 / 500 = 12 %; gpt-4o-mini r3 + r4 in one minute: 2 / 10 = 20 %
-    assert m["Highest share of an RPM limit"] == "20.0%"
+    # the worst share of any limit: gpt-4o TPM 18,000 / 30,000 = 60 % beats every RPM share
+    assert m["Highest share of a limit"] == "60.0%"
     assert m["429 answers in the range"] == "1"
     table = at.dataframe[0].value.set_index("model")
-    assert table.loc["gpt-4o", "peak_tpm"] == 18_000 and table.loc["gpt-4o", "tpm_used"] == "60.0%"
+    assert table.loc["gpt-4o", "peak_tpm"] == 18_000 and table.loc["gpt-4o", "tpm_used"] == 0.6
     assert table.loc["gpt-4o", "basis"] == "x-ratelimit headers"
     assert table.loc["gpt-4o-mini", "peak_tpm"] == 6_500_000 and table.loc["gpt-4o-mini", "basis"] == "request timestamps"
     titles = _figure_titles(at)

@@ -14,7 +14,9 @@ from tests.helpers import chat_record
 
 def _day(i: int, day: str, dollars: int, feature: str = "f") -> str:
     # gpt-4o input at $2.50 per 1M: 400,000 tokens = $1
-    return chat_record(f"{day}-{i}", "gpt-4o", 400_000 * dollars, 0, feature=feature, ts=f"{day}T12:00:00Z")
+    return chat_record(
+        f"{day}-{i}", "gpt-4o", 400_000 * dollars, 0, feature=feature, ts=f"{day}T12:00:00Z"
+    )
 
 
 def test_weekday_aware_projection(con):
@@ -36,8 +38,69 @@ def test_weekday_aware_projection(con):
 
 
 def test_scope_and_bad_scope(con):
-    ingest.ingest_lines(con, [_day(1, "2026-11-02", 3, "a"), _day(2, "2026-11-02", 5, "b")], source="t")
-    f = forecast.forecast_month_end(con, at=datetime(2026, 11, 3), scope_col="feature", scope_value="a")
+    ingest.ingest_lines(
+        con, [_day(1, "2026-11-02", 3, "a"), _day(2, "2026-11-02", 5, "b")], source="t"
+    )
+    f = forecast.forecast_month_end(
+        con, at=datetime(2026, 11, 3), scope_col="feature", scope_value="a"
+    )
     assert f["month_to_date_usd"] == D(3)
     with pytest.raises(SpendwatchError):
         forecast.forecast_month_end(con, scope_col="feature; drop table requests", scope_value="x")
+
+
+def _month_with_spike(con, *, spike: bool) -> None:
+    # the same prices as above from 2026-10-12 to 2026-11-22 (six weeks: every trailing window is
+    # full); with ``spike``, 3 hours on Wednesday 2026-11-18 cost $300 more
+    # (12 requests x 10 M gpt-4o input tokens x $2.50/1M = 12 x $25)
+    lines = []
+    d0 = date(2026, 10, 12)
+    for k in range(42):
+        d = d0 + timedelta(days=k)
+        lines.append(_day(0, d.isoformat(), 10 if d.weekday() < 5 else 2))
+    if spike:
+        lines += [
+            chat_record(
+                f"spike-{i}",
+                "gpt-4o",
+                10_000_000,
+                0,
+                feature="search",
+                ts=f"2026-11-18T{14 + i // 4:02d}:{(i % 4) * 15:02d}:00Z",
+            )
+            for i in range(12)
+        ]
+    ingest.ingest_lines(con, lines, source="t", now=datetime(2026, 11, 23))
+
+
+def test_one_spike_is_spend_made_not_a_run_rate(con):
+    _month_with_spike(con, spike=True)
+    f = forecast.forecast_month_end(con, at=datetime(2026, 11, 23, 0, 0))
+    # the spike is in the month to date: 164 + 300 = 464
+    assert f["month_to_date_usd"] == D(464)
+    # the rest of the month is the weekdays' medians: Wednesdays 10, 10, 10, 310 -> median 10; the
+    # fortnights' median days are both $10 (growth 1): Nov 23..30 = 64 as without the spike
+    assert f["forecast_usd"] == D(464 + 64)
+    # the spread: |deviations| from the Wednesdays' median 0, 0, 0, 300 -> their median 0; none
+    assert f["low_usd"] == f["high_usd"] == D(528)
+
+
+def test_one_spike_sends_no_forecast_alert_under_budget(con):
+    from spendwatch import alerts
+    from spendwatch.alerts import rules
+
+    _month_with_spike(con, spike=True)
+    # $600 a month: the month ends at 528 (above), under budget; the spike alone must not page anyone
+    rules.save(
+        con, alerts.make_rule("month-forecast", kind="forecast", budget=600, channels=["log"])
+    )
+    # the evening of the spike: Nov 1..17 = 12 weekdays x 10 + 5 weekend days x 2 = 130, Nov 18 = 310;
+    # Nov 19..30 at the weekday medians = 88 (today already passed its median: nothing more) -> 528
+    at = datetime(2026, 11, 18, 18, 0)
+    assert forecast.forecast_month_end(con, at=at)["forecast_usd"] == D(130 + 310 + 88)
+    assert [e.kind for e in alerts.check(con, at=at, now=at, dry_run=True)] == []
+    # ... while a budget the run rate really exceeds still fires: $450 < 528
+    rules.save(con, alerts.make_rule("tight", kind="forecast", budget=450, channels=["log"]))
+    assert [e.rule for e in alerts.check(con, at=datetime(2026, 11, 23), now=at, dry_run=True)] == [
+        "tight"
+    ]

@@ -472,7 +472,13 @@ def test_report_table_to_a_file(hostile_db, tmp_path):
 
 
 def test_prices_show_dollars_and_cents(tmp_path):
+    from spendwatch import store
+    from spendwatch.pricing import catalog
+
     db = str(tmp_path / "p.duckdb")
+    c = store.connect(db)  # read commands never create a database
+    catalog.materialise(c)
+    c.close()
     r = _cli("prices", "gpt-4o", "--at", "2026-11-10", "--db", db)
     assert r.returncode == 0, r.stderr
     # gpt-4o (published): $2.50 input, $1.25 cached input, $10.00 output per 1M tokens

@@ -27,6 +27,8 @@ def test_wheel_has_one_top_level_name_and_the_sql(tmp_path):
     assert all(f"spendwatch/sql/queries/{q}" in names for q in queries)
     assert "spendwatch/data/price_history.csv" in names
     assert "spendwatch/collectors/files.py" in names and "spendwatch/dashboard/app.py" in names
+    assert "spendwatch/dashboard/views/overview.py" in names and "spendwatch/dashboard/static/favicon.png" in names
+    assert not any(n.startswith("spendwatch/dashboard/pages/") for n in names)  # Streamlit runs those ungated
 
 
 def test_every_query_file_is_used():

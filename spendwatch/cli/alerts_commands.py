@@ -13,7 +13,7 @@ from rich.text import Text
 from spendwatch import alerts, money
 from spendwatch.alerts import rules as rules_mod
 from spendwatch.cli import app, dates
-from spendwatch.cli.common import ConfigOption, DbOption, open_store, settings_for
+from spendwatch.cli.common import ConfigOption, DbOption, call, open_store, settings_for
 from spendwatch.cli.output import Table, echo, format_option
 from spendwatch.clock import utc_now
 
@@ -45,8 +45,8 @@ def add(
     rule = alerts.make_rule(name, kind=kind, scope=scope, window=window, budget=budget, levels=levels,
                             channels=channel, timezone=timezone, week_start=week_start, spike_factor=spike_factor,
                             spike_floor=spike_floor, stale_hours=stale_hours)
-    con = open_store(settings_for(db, config))
-    rules_mod.save(con, rule)
+    con = open_store(settings_for(db, config), via_server=True)
+    call(rules_mod.save, con, rule)
     echo(f"added {rule.kind} rule {rule.name}: {_describe(rule)}")
 
 
@@ -54,8 +54,8 @@ def add(
 def remove(name: Annotated[str, typer.Argument(help="the rule's name")], db: DbOption = None,
            config: ConfigOption = None) -> None:
     """Remove a rule (its past events stay)."""
-    con = open_store(settings_for(db, config))
-    rules_mod.remove(con, name)
+    con = open_store(settings_for(db, config), via_server=True)
+    call(rules_mod.remove, con, name)
     typer.echo(f"removed {name}")
 
 
@@ -64,10 +64,10 @@ def list_rules(db: DbOption = None, config: ConfigOption = None,
                format: Annotated[str, format_option("table", "json")] = "table") -> None:
     """The rules, and channels that keep failing."""
     settings = settings_for(db, config)
-    con = open_store(settings)
-    rules_mod.sync_config(con, settings.load_toml())
-    rules = alerts.all_rules(con)
-    health = alerts.channel_health(con)
+    con = open_store(settings, via_server=True)
+    call(rules_mod.sync_config, con, settings.load_toml())
+    rules = call(alerts.all_rules, con)
+    health = call(alerts.channel_health, con)
     if format == "json":
         out = [{**rules_mod.as_dict(r), "channels": [alerts.display_channel(c) for c in r.channels],
                 "failing_channels": [alerts.display_channel(c) for c in r.channels

@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-from spendwatch import days, exports, ingest, money, pricing, report, store
+from spendwatch import commands, days, exports, ingest, money, pricing, report
 from spendwatch.cli import app, dates
-from spendwatch.cli.common import ConfigOption, DbOption, open_store, settings_for
+from spendwatch.cli.common import ConfigOption, DbOption, call, open_store, settings_for
 from spendwatch.cli.output import (
     Table,
     choice_option,
@@ -28,7 +28,6 @@ from spendwatch.cli.output import (
 from spendwatch.collectors import files
 from spendwatch.errors import SpendwatchError
 from spendwatch.pricing import catalog
-from spendwatch.store import fetch_dicts
 
 console = Console(stderr=True)
 
@@ -92,13 +91,14 @@ def ingest_cmd(
 @app.command("quarantine")
 def quarantine_cmd(
     db: DbOption = None,
+    config: ConfigOption = None,
     limit: Annotated[int, typer.Option(help="rows to show", min=0)] = 50,
     format: Annotated[str, format_option("table", "json")] = "table",
 ) -> None:
     """List lines that could not be ingested, with their reason."""
-    con = open_store(settings_for(db), read_only=True)
-    rows = fetch_dicts(con, store.query("health_quarantine"), {"reason": None, "limit": limit, "offset": 0})
-    total = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+    con = open_store(settings_for(db, config), read_only=True)
+    rows = call(commands.query_rows, con, "health_quarantine", {"reason": None, "limit": limit, "offset": 0})
+    total = call(commands.query_rows, con, "quarantine_count")[0]["n"]
     if format == "json":
         typer.echo(exports.to_json_text(rows))
         return
@@ -113,6 +113,7 @@ def quarantine_cmd(
 @app.command("report")
 def report_cmd(
     db: DbOption = None,
+    config: ConfigOption = None,
     from_: dates.ReportFrom = None,
     to: dates.ReportTo = None,
     by: Annotated[str, typer.Option("--by", help=f"comma-separated: {', '.join(report.DIMENSIONS)}")] = "feature",
@@ -123,9 +124,9 @@ def report_cmd(
     """Spend by any dimensions over a date range."""
     cols = report.parse_by(by)
     first, last = dates.days(from_, to)
-    con = open_store(settings_for(db), read_only=True)
-    rows = report.spend_report(con, by=cols, start=first, end=last)
-    empty = None if rows else days.empty_window(con, *report.window(first, last))
+    con = open_store(settings_for(db, config), read_only=True)
+    rows = call(report.spend_report, con, by=cols, start=first, end=last)
+    empty = None if rows else call(days.empty_window, con, *report.window(first, last))
     if empty and format == "table" and output is None:
         typer.echo(empty)
         return
@@ -188,9 +189,9 @@ def prices_cmd(
     format: Annotated[str, format_option("table", "json")] = "table",
 ) -> None:
     """Show the price in force for a model (and where it came from), or the unpriced models."""
-    con = open_store(settings_for(db, config))
+    con = open_store(settings_for(db, config), read_only=True)
     if unpriced:
-        rows = fetch_dicts(con, store.query("prices_unpriced"))
+        rows = call(commands.query_rows, con, "prices_unpriced")
         if format == "json":
             typer.echo(exports.to_json_text(rows))
         elif not rows:
@@ -201,7 +202,7 @@ def prices_cmd(
             typer.echo("price them with [[pricing.models]] in the TOML config (see README)", err=True)
         return
     if model is None:
-        rows = fetch_dicts(con, store.query("prices_current"))
+        rows = call(commands.query_rows, con, "prices_current")
         if format == "json":
             typer.echo(exports.to_json_text(rows))
             return
@@ -215,7 +216,7 @@ def prices_cmd(
         return
     from spendwatch.clock import utc_now
 
-    row = pricing.price_in_force(con, model, at=at or utc_now(), tier=tier)
+    row = call(pricing.price_in_force, con, model, at=at or utc_now(), tier=tier)
     if row is None:
         raise SpendwatchError(f"no {tier} price for {model!r}; it is unpriced (add it to [[pricing.models]])")
     if format == "json":
@@ -284,6 +285,7 @@ def explain_cmd(
 @app.command("demo")
 def demo_cmd(
     db: DbOption = None,
+    config: ConfigOption = None,
     days: Annotated[int, typer.Option(help="days of history to generate", min=1, max=730)] = 90,
     seed: Annotated[int, typer.Option(help="random seed (same seed, same history)")] = 7,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="only write the database")] = False,
@@ -293,7 +295,7 @@ def demo_cmd(
     """Write a realistic synthetic history (no key, no network), then open the dashboard."""
     from spendwatch import demo
 
-    settings = settings_for(db)
+    settings = settings_for(db, config)
     con = open_store(settings)
     real = con.execute("SELECT count(*) FROM requests WHERE source <> 'demo'").fetchall()[0][0]
     if real:

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from spendwatch import chargeback, exports, focus
 from spendwatch.cli import app
-from spendwatch.cli.common import ConfigOption, DbOption, open_store, settings_for
+from spendwatch.cli.common import ConfigOption, DbOption, call, open_store, settings_for
 from spendwatch.cli.output import format_option
 from spendwatch.clock import utc_now
 from spendwatch.money import usd
@@ -68,7 +68,7 @@ def chargeback_cmd(
         raise typer.BadParameter(f"--format {format} needs -o FILE")
     settings = settings_for(db, config)
     con = open_store(settings, read_only=True)
-    cb = chargeback.chargeback(
+    cb = call(chargeback.chargeback,
         con,
         month=first,
         now=utc_now(),
@@ -156,7 +156,7 @@ def export_focus_cmd(
     toml = settings.load_toml()
     account = billing_account or str(toml.get("focus", {}).get("billing_account_id", "openai"))
     con = open_store(settings, read_only=True)
-    rows, missing = focus.focus_rows(
+    rows, missing = call(focus.focus_rows,
         con,
         month=first,
         now=utc_now(),
@@ -223,7 +223,7 @@ def reports_list_cmd(
     from spendwatch.alerts.deliver import display_channel
 
     con = open_store(settings_for(db), read_only=True)
-    rows = [reports_schedule.as_dict(s) for s in reports_schedule.all_schedules(con)]
+    rows = [reports_schedule.as_dict(s) for s in call(reports_schedule.all_schedules, con)]
     for r in rows:
         r["channels"] = [display_channel(c) for c in r["channels"]]
     if format == "json":

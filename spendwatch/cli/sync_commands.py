@@ -12,7 +12,7 @@ from rich.console import Console
 
 from spendwatch import days, exports, reconcile, report
 from spendwatch.cli import app, dates
-from spendwatch.cli.common import ConfigOption, DbOption, open_store, settings_for
+from spendwatch.cli.common import ConfigOption, DbOption, call, open_store, settings_for
 from spendwatch.cli.output import Table, format_option
 from spendwatch.clock import utc_now
 from spendwatch.money import usd
@@ -81,13 +81,14 @@ def sync_openai_cmd(
 @sync_app.command("status")
 def sync_status_cmd(
     db: DbOption = None,
+    config: ConfigOption = None,
     format: Annotated[str, format_option("table", "json")] = "table",
 ) -> None:
     """When OpenAI was last synced, how it went, and where the next run starts."""
     from spendwatch.collectors import openai_usage
 
-    con = open_store(settings_for(db), read_only=True)
-    state = openai_usage.sync_state(con)
+    con = open_store(settings_for(db, config), read_only=True)
+    state = call(openai_usage.sync_state, con)
     if format == "json":
         typer.echo(exports.to_json_text(state))
         return
@@ -120,11 +121,11 @@ def reconcile_cmd(
     """Request logs beside OpenAI's Usage and Costs APIs: what was logged, counted and billed, and why they differ."""
     cols = reconcile.parse_by(by)
     first, last = dates.days(from_, to)
-    con = open_store(settings_for(db, config))
-    rows = reconcile.reconcile(con, start=first, end=last, by=cols)
+    con = open_store(settings_for(db, config), via_server=True)
+    rows = call(reconcile.reconcile, con, start=first, end=last, by=cols)
     if not rows:
         lo, hi = report.window(first, last)
-        line = days.empty_window(con, lo, hi) or f"nothing logged or synced {days.describe(lo, hi)}"
+        line = call(days.empty_window, con, lo, hi) or f"nothing logged or synced {days.describe(lo, hi)}"
         typer.echo(f"{line} (ingest logs and run `spendwatch sync openai`)", err=format != "table")
         if format == "table":
             return

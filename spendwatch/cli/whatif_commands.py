@@ -12,7 +12,7 @@ from rich.text import Text
 
 from spendwatch import days, exports, whatif
 from spendwatch.cli import app, dates
-from spendwatch.cli.common import ConfigOption, DbOption, open_store, settings_for
+from spendwatch.cli.common import ConfigOption, DbOption, call, open_store, settings_for
 from spendwatch.cli.output import Table, echo, format_option, plain
 from spendwatch.clock import utc_now
 from spendwatch.money import usd
@@ -71,15 +71,15 @@ def whatif_cmd(
     )
     ratio_given = _fraction("--output-ratio", output_ratio, low=Decimal("0.01"), high=Decimal(100))
     escalate_given = _fraction("--escalate", escalate)
-    con = open_store(settings_for(db, config))
-    whatif.target_price_model(con, to)  # an unknown target is the first thing to hear about
-    scenario = whatif.with_evidence(con, scenario, output_ratio=ratio_given, escalate=escalate_given)
-    empty = days.empty_window(con, start, end)
+    con = open_store(settings_for(db, config), read_only=True)
+    call(whatif.target_price_model, con, to)  # an unknown target is the first thing to hear about
+    scenario = call(whatif.with_evidence, con, scenario, output_ratio=ratio_given, escalate=escalate_given)
+    empty = call(days.empty_window, con, start, end)
     if empty:
         typer.echo(empty, err=format == "json")
         if format == "table":
             return
-    result = whatif.simulate(con, scenario, now=now)
+    result = call(whatif.simulate, con, scenario, now=now)
     if not empty and not result.rows and format == "table":
         typer.echo(f"no successful requests match that scope {days.describe(start, end)}")
         return
@@ -105,7 +105,7 @@ def whatif_cmd(
     if len(scenario.features) == 1:
         from spendwatch.replay import evidence
 
-        echo(evidence.line(con, scenario.features[0], to, result.monthly_savings_usd))
+        echo(call(evidence.line, con, scenario.features[0], to, result.monthly_savings_usd))
 
 
 @app.command("recommend")
@@ -124,14 +124,14 @@ def recommend_cmd(
     first, last = dates.days(from_date, to_date)
     start, end = whatif.default_window(first, last, now=utc_now(), days=last_days)
     settings = settings_for(db, config)
-    con = open_store(settings)
-    empty = days.empty_window(con, start, end)
+    con = open_store(settings, read_only=True)
+    empty = call(days.empty_window, con, start, end)
     if empty:
         typer.echo(empty, err=format == "json")
         if format == "json":
             typer.echo("[]")
         return
-    rows = recommend.recommend(con, start=start, end=end, config=settings.load_toml())
+    rows = call(recommend.recommend, con, start=start, end=end, config=settings.load_toml())
     if format == "json":
         typer.echo(exports.to_json_text(rows))
         return

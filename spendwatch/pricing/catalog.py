@@ -394,15 +394,62 @@ def fingerprint(config: dict[str, Any] | None) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
 
 
+# The tables one price catalog is made of. A private catalog shadows each of them with a TEMP table of
+# the same name on one connection: DuckDB resolves a name in temp before main (inside views too), so
+# every query on that connection prices with it and no other connection sees it. Extend this tuple
+# when the catalog gains tables.
+CATALOG_TABLES: tuple[str, ...] = ("prices", "part_prices", "price_rates", "model_map", "catalog_meta")
+
+
+def overrides_in(config: dict[str, Any] | None) -> tuple[int, Decimal]:
+    """How many ``[[pricing.models]]`` overrides a config has, and its catalog discount factor."""
+    rows, discount = override_rows(config or {})
+    return len(rows), discount
+
+
+def in_force(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The fingerprint of the catalog this connection prices with (None: none materialised yet)."""
+    row = con.execute("SELECT value FROM catalog_meta WHERE key = 'fingerprint'").fetchone()
+    empty = con.execute("SELECT count(*) = 0 FROM price_rates").fetchall()[0][0]
+    return None if row is None or empty else row[0]
+
+
+def use(con: duckdb.DuckDBPyConnection, config: dict[str, Any] | None, *, may_rewrite: bool) -> str:
+    """Make ``con`` price with ``config`` and nothing else, whatever ran before.
+
+    Returns ``'shared'`` when the materialised catalog already is this config's, ``'materialised'``
+    when ``may_rewrite`` (the sole writer of the file) rewrote it, else ``'private'``: TEMP tables on
+    this connection only (works on read-only connections, and never changes what another reader sees).
+    """
+    fp = fingerprint(config)
+    if in_force(con) == fp:
+        return "shared"
+    if may_rewrite:
+        materialise(con, config)
+        return "materialised"
+    for table in CATALOG_TABLES:
+        ddl = con.execute(
+            "SELECT sql FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main' "
+            "AND database_name = current_database() AND table_name = ?", [table]).fetchone()[0]
+        con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")  # noqa: S608 (a name from CATALOG_TABLES)
+        con.execute("CREATE TEMP TABLE " + ddl.removeprefix("CREATE TABLE "))
+    _write(con, config, fp)
+    return "private"
+
+
 def materialise(
     con: duckdb.DuckDBPyConnection, config: dict[str, Any] | None = None, *, force: bool = False
 ) -> bool:
     """Rewrite ``prices`` and ``model_map`` when the catalog or overrides changed. Returns True if rewritten."""
     fp = fingerprint(config)
-    current = con.execute("SELECT value FROM catalog_meta WHERE key = 'fingerprint'").fetchone()
-    empty = con.execute("SELECT count(*) = 0 FROM price_rates").fetchall()[0][0]
-    if current and current[0] == fp and not force and not empty:
+    if in_force(con) == fp and not force:
         return False
+    _write(con, config, fp)
+    return True
+
+
+def _write(con: duckdb.DuckDBPyConnection, config: dict[str, Any] | None, fp: str) -> None:
+    """Fill the catalog tables ``con`` resolves (main, or its private TEMP shadows) in one transaction."""
     rows = merged_rows(config)
     _, discount = override_rows(config or {})
     part_rows = merged_part_rows(discount)
@@ -451,4 +498,3 @@ def materialise(
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return True

@@ -12,12 +12,20 @@ if not data.has_data():
 sources = data.health_sources()
 reasons = data.quarantine_reasons()
 unpriced = data.unpriced_models()
-m1, m2, m3, m4 = st.columns(4)
+future = data.future_timestamps()
+m1, m2, m3, m4, m5 = st.columns(5)
 m1.metric("Requests stored", f"{int(sources['requests'].sum()):,}")
 m2.metric("Quarantined lines", f"{int(reasons['lines'].sum()):,}")
 m3.metric("Unpriced models", f"{len(unpriced):,}")
 m4.metric("Spool backlog", f"{spool['finished_files']:,} files", help=f"{spool['directory']}: "
           f"{spool['open_files']} open segment(s), {spool['bytes']:,} bytes waiting")
+m5.metric("Dated in the future", f"{int(future['requests']):,} requests",
+          help="ingested with a timestamp more than 5 minutes ahead of the ingesting clock (a skewed app "
+               "clock?): kept and counted, never hidden")
+if future["requests"]:
+    st.warning(f"{int(future['requests']):,} requests in {int(future['units']):,} ingest(s) were dated more than "
+               f"5 minutes in the future when they arrived (last {future['last_seen']:%Y-%m-%d %H:%M} UTC): "
+               "check the clock of the app that sends them.")
 
 st.subheader("Sources")
 if sources.empty:
@@ -34,6 +42,8 @@ else:
     st.dataframe(sync, hide_index=True, column_config={"cursor_ts": "Synced up to (UTC)", "last_run_at": "Last run"})
 
 f = sidebar.filters()
+st.caption("The chart below follows the sidebar's dates and time zone; its value filters and the tables on this "
+           "page do not apply — data health is about every stored row, whoever sent it.")
 per_day = data.rows_per_source(f)
 if not per_day.empty:
     st.plotly_chart(charts.metric_over_time(per_day, title="Requests per source per day", metric="requests", grain="day",

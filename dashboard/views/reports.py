@@ -3,9 +3,37 @@ import streamlit as st
 
 from spendwatch import analytics, reconcile, report
 from spendwatch.dashboard import charts, data, finance_view, sidebar
-from spendwatch.dashboard.format import money, money_columns
+from spendwatch.dashboard.format import money, table
 
 GROUPS = {"feature": "Feature", "project": "Project", "api_key": "API key", "cost_centre": "Cost centre"}
+
+
+def reconciliation(month) -> None:
+    """The month's logs against OpenAI's bill, by day, project or model (nothing when not synced)."""
+    st.subheader("Reconciliation with OpenAI's bill")
+    rec_dims = list(reconcile.DIMENSIONS)
+    st.radio("Reconcile by", rec_dims, key=sidebar.choice("sw_reports_rec_by", rec_dims, "day"), horizontal=True,
+             format_func=str.capitalize)
+    rec_by = st.session_state["sw_reports_rec_by"]
+    rec = data.month_reconciliation(month, rec_by)
+    if rec is None:
+        st.caption("Nothing synced from OpenAI's Usage and Costs API for this month, so there is no bill to compare. "
+                   "Set `OPENAI_ADMIN_KEY` and run `spendwatch sync openai` (`spendwatch serve` syncs every hour).")
+        return
+    rt = reconcile.totals(rec)
+    r1, r2, r3 = st.columns(3)
+    r1.metric("Logged cost", money(rt["logged_cost_usd"]), help="the request logs at catalog prices")
+    r2.metric("Billed (Costs API)", money(rt["billed_usd"]))
+    r3.metric("Drift (billed − logged)", money(rt["drift_usd"]), delta_color="off",
+              delta=None if rt["drift_pct"] is None else f"{rt['drift_pct']:+.1f} %",
+              help="over the days with a bill; a day not synced has no drift")
+    st.plotly_chart(charts.logged_vs_billed(rec, by=rec_by, title=f"Logged vs billed by {rec_by}, {month:%B %Y}"),
+                    width="stretch")
+    rec_df, rec_config = table(pd.DataFrame(rec))
+    st.dataframe(rec_df, hide_index=True, column_config=rec_config)
+    st.download_button("Download reconciliation CSV", data.reconciliation_csv(month, rec_by),
+                       f"spendwatch-{month:%Y-%m}-reconciliation-by-{rec_by}.csv", "text/csv")
+
 
 st.title("Reports")
 months = data.report_months()
@@ -14,6 +42,8 @@ if not data.has_data() or not months:
             "`client = spendwatch.instrument(OpenAI())` in your app, or `spendwatch demo`.")
     st.stop()
 
+st.caption("Not applied here: the sidebar's dates and filters — a report is one whole UTC month of all traffic, "
+           "the same rows and totals as `spendwatch report`, whatever is selected elsewhere.")
 c1, c2 = st.columns([1, 2])
 c1.selectbox("Month (UTC)", months, key=sidebar.choice("sw_reports_month", months, months[0]),
              format_func=lambda m: f"{m:%B %Y}")
@@ -37,7 +67,8 @@ chart = df.assign(cost=df["cost_usd"].astype(float), label=df[by].fillna("(none)
 st.plotly_chart(charts.bars(chart, x="label", y="cost", title=f"Cost by {GROUPS[by].lower()}, {month:%B %Y}",
                             x_label=GROUPS[by], y_label="Cost (USD)", money=True), width="stretch")
 shown = pd.concat([df, pd.DataFrame([{by: "Total", **tot}])], ignore_index=True)
-st.dataframe(money_columns(shown, ["cost_usd"]), hide_index=True, column_config={by: GROUPS[by], "cost_usd": "Cost"})
+shown_df, config = table(shown, labels={by: GROUPS[by]})
+st.dataframe(shown_df, hide_index=True, column_config=config)
 
 d1, d2, d3 = st.columns(3)
 stem = f"spendwatch-{month:%Y-%m}-by-{by}"
@@ -47,28 +78,7 @@ d2.download_button("Download XLSX", data.report_file(month, by, "xlsx"), f"{stem
 d3.download_button("Download Parquet", data.report_file(month, by, "parquet"), f"{stem}.parquet",
                    "application/vnd.apache.parquet")
 
-st.subheader("Reconciliation with OpenAI's bill")
-rec_dims = list(reconcile.DIMENSIONS)
-st.radio("Reconcile by", rec_dims, key=sidebar.choice("sw_reports_rec_by", rec_dims, "day"), horizontal=True,
-         format_func=str.capitalize)
-rec_by = st.session_state["sw_reports_rec_by"]
-rec = data.month_reconciliation(month, rec_by)
-if rec is None:
-    st.caption("Nothing synced from OpenAI's Usage and Costs API for this month, so there is no bill to compare. "
-               "Set `OPENAI_ADMIN_KEY` and run `spendwatch sync openai` (`spendwatch serve` syncs every hour).")
-    st.stop()
-rt = reconcile.totals(rec)
-r1, r2, r3 = st.columns(3)
-r1.metric("Logged cost", money(rt["logged_cost_usd"]), help="the request logs at catalog prices")
-r2.metric("Billed (Costs API)", money(rt["billed_usd"]))
-r3.metric("Drift (billed − logged)", money(rt["drift_usd"]), delta_color="off",
-          delta=None if rt["drift_pct"] is None else f"{rt['drift_pct']:+.1f} %",
-          help="over the days with a bill; a day not synced has no drift")
-st.plotly_chart(charts.logged_vs_billed(rec, by=rec_by, title=f"Logged vs billed by {rec_by}, {month:%B %Y}"),
-                width="stretch")
-st.dataframe(money_columns(pd.DataFrame(rec), reconcile.MONEY), hide_index=True,
-             column_config={"drift_pct": st.column_config.NumberColumn("drift %", format="%.2f")})
-st.download_button("Download reconciliation CSV", data.reconciliation_csv(month, rec_by),
-                   f"spendwatch-{month:%Y-%m}-reconciliation-by-{rec_by}.csv", "text/csv")
-
+# The page's sections after the monthly report: each a function (further ones in their own module,
+# like finance_view.render), so one that has nothing to show ends itself, not the page.
+reconciliation(month)
 finance_view.render(month)  # the Chargeback view (dashboard/finance_view.py)
