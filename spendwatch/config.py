@@ -9,6 +9,8 @@ from typing import Any
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from spendwatch.errors import SpendwatchError
+
 
 class Settings(BaseSettings):
     """Every environment variable spendwatch reads is a field here, documented once."""
@@ -55,14 +57,20 @@ def default_spool_for(db: Path) -> Path:
     return db.with_name(db.name + ".spool")
 
 
+class ConfigError(SpendwatchError, ValueError):
+    """The config file is missing or unreadable: one line for the user (exit 1), no traceback."""
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)
-    except FileNotFoundError as e:
-        raise ValueError(f"config file not found: {path}") from e
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
     except tomllib.TOMLDecodeError as e:
-        raise ValueError(f"config file {path} is not valid TOML: {e}") from e
+        raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read config file {path}: {getattr(e, 'strerror', None) or e}") from None
 
 
 DEFAULT_CONFIG = Path("spendwatch.toml")

@@ -1,7 +1,10 @@
 """Report rows out: JSON (exact decimals), CSV, formatted XLSX, Parquet.
 
 Text cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) get a leading
-apostrophe, as OWASP's CSV-injection advice says; numbers are written as numbers.
+apostrophe, as OWASP's CSV-injection advice says, and so does every line inside a cell (a CR or LF
+starts a new row for a careless importer); a field holding CR or LF is always quoted. Numbers are
+written as numbers. Files are written to a temporary name and renamed, so a failed write leaves
+the previous file as it was.
 """
 
 from __future__ import annotations
@@ -9,21 +12,77 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
-from collections.abc import Sequence
+import stat
+import tempfile
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from spendwatch.errors import SpendwatchError
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MONEY_SUFFIX = "_usd"
+XLSX_MAX_ROWS = 1_048_576  # Excel's sheet limit, header and totals rows included
+# a formula start at the beginning of the text or right after a line break inside it
+_FORMULA_AT_LINE_START = re.compile(r"(^|[\r\n])(?=[=+\-@\t\r])")
 
 
 def neutralise(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+    """Prefix ``'`` wherever a line of the text starts like a formula; other values pass unchanged."""
+    if isinstance(value, str):
+        return _FORMULA_AT_LINE_START.sub(r"\1'", value)
     return value
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through ``write(tmp)`` to a temporary file beside ``path``, then rename it over ``path``.
+
+    Any failure (disk full, no permission, a directory given as the file) raises SpendwatchError with
+    one line, and leaves whatever was at ``path`` untouched.
+    """
+    path = Path(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        raise SpendwatchError(f"cannot write {path}: {e.strerror or e} (nothing was written)") from None
+    else:
+        if stat.S_ISDIR(st.st_mode):
+            raise SpendwatchError(f"cannot write {path}: it is a directory; give a file name (nothing was written)")
+        if not stat.S_ISREG(st.st_mode):
+            raise SpendwatchError(f"cannot write {path}: not a regular file (nothing was written)")
+    tmp: Path | None = None
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        tmp = Path(name)
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644 & ~_umask())
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as e:
+        raise SpendwatchError(f"cannot write {path}: {e.strerror or e} (the previous file, if any, is unchanged)") from None
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_text(path: Path, text: str) -> None:
+    """UTF-8 text to ``path``, atomically (see write_atomic)."""
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def decimal_text(d: Decimal) -> str:
@@ -66,13 +125,18 @@ def _columns(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None) -> l
 
 
 def to_csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """CSV with "\n" line ends; a field holding CR or LF is quoted (QUOTE_MINIMAL quotes the
+    characters of its line terminator, so each row is written with "\r\n" and the end swapped)."""
     cols = _columns(rows, columns)
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(cols)
-    for r in rows:
-        w.writerow([_cell_text(r.get(c)) for c in cols])
-    return buf.getvalue()
+    out = io.StringIO()
+    row = io.StringIO()
+    w = csv.writer(row, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    for values in ([neutralise(c) for c in cols], *([_cell_text(r.get(c)) for c in cols] for r in rows)):
+        w.writerow(values)
+        out.write(row.getvalue()[:-2] + "\n")
+        row.seek(0)
+        row.truncate()
+    return out.getvalue()
 
 
 def _cell_text(v: Any) -> Any:
@@ -87,11 +151,21 @@ def write_xlsx(
     rows: Sequence[dict[str, Any]], path: Path | io.BytesIO, *, columns: Sequence[str] | None = None,
     sheet: str = "Report", title: str | None = None,
 ) -> None:
-    """Money columns (``*_usd``) in currency format, a totals row, a frozen header, autofilter."""
+    """Money columns (``*_usd``) in currency format, a totals row, a frozen header, autofilter.
+
+    Text is written as text (never a formula or a link). A report that does not fit a sheet is
+    refused before anything is written: a truncated sheet would look complete.
+    """
     import xlsxwriter
 
     cols = _columns(rows, columns)
-    wb = xlsxwriter.Workbook(path, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    top = 2 if title else 0
+    if top + 1 + len(rows) + 1 > XLSX_MAX_ROWS:
+        fit = XLSX_MAX_ROWS - top - 2
+        raise SpendwatchError(f"an XLSX sheet holds at most {fit:,} report rows and this report has {len(rows):,}; "
+                              "use --format csv or parquet, or a coarser --by (nothing was written)")
+    target = path if isinstance(path, io.BytesIO) else io.BytesIO()
+    wb = xlsxwriter.Workbook(target, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     ws = wb.add_worksheet(sheet[:31])
     bold = wb.add_format({"bold": True, "bg_color": "#EEEEEE", "border": 1})
     money = wb.add_format({"num_format": "$#,##0.00####"})
@@ -100,12 +174,11 @@ def write_xlsx(
     int_total = wb.add_format({"num_format": "#,##0", "bold": True, "top": 1})
     date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
     total_label = wb.add_format({"bold": True, "top": 1})
-    top = 0
     if title:
-        ws.write(0, 0, neutralise(title), wb.add_format({"bold": True, "font_size": 13}))
+        ws.write_string(0, 0, neutralise(title), wb.add_format({"bold": True, "font_size": 13}))
         top = 2
     for j, c in enumerate(cols):
-        ws.write(top, j, c, bold)
+        ws.write_string(top, j, neutralise(c), bold)
         ws.set_column(j, j, max(12, len(c) + 2))
     totals: dict[str, Any] = {}
     for i, r in enumerate(rows, start=top + 1):
@@ -137,9 +210,12 @@ def write_xlsx(
     if cols:
         ws.autofilter(top, 0, top + max(len(rows), 1), len(cols) - 1)
     wb.close()
+    if target is not path:
+        write_atomic(Path(path), lambda tmp: tmp.write_bytes(target.getvalue()))
 
 
 def write_parquet(rows: Sequence[dict[str, Any]], path: Path | io.BytesIO, *, columns: Sequence[str] | None = None) -> None:
+    """Parquet is data, not a spreadsheet: text goes in as written; money as DECIMAL(38, 15)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -151,4 +227,10 @@ def write_parquet(rows: Sequence[dict[str, Any]], path: Path | io.BytesIO, *, co
             arrays[c] = pa.array(values, pa.decimal128(38, 15))
         else:
             arrays[c] = pa.array(values)
-    pq.write_table(pa.table(arrays) if cols else pa.table({}), path)
+    table = pa.table(arrays) if cols else pa.table({})
+    if isinstance(path, io.BytesIO):
+        pq.write_table(table, path)
+        return
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    write_atomic(Path(path), lambda tmp: tmp.write_bytes(buf.getvalue()))

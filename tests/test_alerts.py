@@ -193,7 +193,8 @@ def test_rules_from_the_toml_config(con, tmp_path):
 
 # -- delivery ------------------------------------------------------------------------------------
 
-def test_webhook_failing_twice_then_succeeding_receives_the_alert_once(con):
+def test_webhook_failing_twice_then_succeeding_receives_the_alert_once(con, monkeypatch):
+    monkeypatch.setenv("SPENDWATCH_ALLOW_PRIVATE_WEBHOOKS", "1")  # the receiver listens on loopback
     with WebhookReceiver([500, 503]) as hook:
         rules.save(con, alerts.make_rule("daily", budget=2, window="day", levels="100", channels=[f"webhook:{hook.url}"]))
         _gpt4o_input(con, "a", "2026-11-10T01:00:00Z", 1)  # $2.50 ≥ $2.00
@@ -213,7 +214,8 @@ def test_webhook_failing_twice_then_succeeding_receives_the_alert_once(con):
         assert sum(o["retrying"] for o in outcomes) == 2 and sum(o["sent"] for o in outcomes) == 1
 
 
-def test_a_channel_that_keeps_failing_is_marked(con, tmp_path):
+def test_a_channel_that_keeps_failing_is_marked(con, tmp_path, monkeypatch):
+    monkeypatch.setenv("SPENDWATCH_ALLOW_PRIVATE_WEBHOOKS", "1")  # the receiver listens on loopback
     with WebhookReceiver([500] * 10) as hook:
         rules.save(con, alerts.make_rule("d", budget=1, window="day", levels="100", channels=[f"webhook:{hook.url}"]))
         _gpt4o_input(con, "a", "2026-11-10T01:00:00Z", 1)
@@ -241,7 +243,8 @@ def test_email_over_smtp(con):
         assert "has spent $2.50 this month (50 % of its $5.00 budget" in msg.get_content()
 
 
-def test_killed_between_detect_and_send_delivers_exactly_once_after_restart(tmp_path):
+def test_killed_between_detect_and_send_delivers_exactly_once_after_restart(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPENDWATCH_ALLOW_PRIVATE_WEBHOOKS", "1")  # the receiver listens on loopback
     db = tmp_path / "k.duckdb"
     with WebhookReceiver() as hook:
         c = store.connect(db)
@@ -320,3 +323,56 @@ def test_log_channel_writes_the_message_to_the_log(con, caplog):
         assert alerts.deliver(con, FAST, now=datetime(2026, 11, 10, 2))["sent"] == 1
     assert any("ALERT spendwatch: l — all traffic has spent $2.50" in m for m in caplog.messages)
 
+
+
+# -- webhook targets (issue 14 item 14) ----------------------------------------------------------
+
+@pytest.mark.parametrize("url", [
+    "http://169.254.169.254/latest/meta-data/", "http://169.254.170.2/v2/credentials", "http://[fd00:ec2::254]/",
+    "http://[::ffff:169.254.169.254]/", "http://[fe80::1]/",
+])
+def test_metadata_and_link_local_webhooks_are_refused_even_when_private_is_allowed(url, monkeypatch):
+    monkeypatch.setenv("SPENDWATCH_ALLOW_PRIVATE_WEBHOOKS", "1")
+    with pytest.raises(alerts.InvalidRule, match="link-local or metadata address"):
+        alerts.make_rule("m", budget=1, channels=[f"webhook:{url}"])
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/x", "http://localhost:9/x", "http://10.1.2.3/x",
+                                 "http://192.168.0.10/x", "http://[::1]:9/x"])
+def test_loopback_and_private_webhooks_need_the_setting(url, monkeypatch):
+    with pytest.raises(alerts.InvalidRule, match="SPENDWATCH_ALLOW_PRIVATE_WEBHOOKS=1"):
+        alerts.make_rule("p", budget=1, channels=[f"webhook:{url}"])
+    monkeypatch.setenv("SPENDWATCH_ALLOW_PRIVATE_WEBHOOKS", "1")
+    assert alerts.make_rule("p", budget=1, channels=[f"webhook:{url}"]).channels == (f"webhook:{url}",)
+
+
+def test_a_public_address_needs_no_setting():
+    assert alerts.make_rule("p", budget=1, channels=["webhook:https://93.184.216.34/hook"]).channels
+
+
+def test_a_name_that_resolves_to_the_metadata_address_is_refused(monkeypatch):
+    import socket
+
+    real = socket.getaddrinfo
+
+    def dns(host, *args, **kwargs):  # the one faked part: what a hostile DNS answers for this name
+        if host == "billing.evil.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("169.254.169.254", 443))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    with pytest.raises(alerts.InvalidRule, match="169.254.169.254 is a link-local or metadata address"):
+        alerts.make_rule("n", budget=1, channels=["webhook:https://billing.evil.example/hook"])
+
+
+def test_the_target_is_checked_again_at_delivery(con, monkeypatch):
+    monkeypatch.setenv("SPENDWATCH_ALLOW_PRIVATE_WEBHOOKS", "1")
+    with WebhookReceiver() as hook:
+        rules.save(con, alerts.make_rule("d", budget=1, window="day", levels="100", channels=[f"webhook:{hook.url}"]))
+        _gpt4o_input(con, "a", "2026-11-10T01:00:00Z", 1)  # $2.50 >= $1.00
+        alerts.check(con, at=datetime(2026, 11, 10, 2))
+        monkeypatch.delenv("SPENDWATCH_ALLOW_PRIVATE_WEBHOOKS")  # the setting is gone by the time it sends
+        assert alerts.deliver(con, FAST, now=datetime(2026, 11, 10, 2))["retrying"] == 1
+        assert hook.received == []
+    (err,) = con.execute("SELECT last_error FROM alert_outbox").fetchone()
+    assert "loopback or private address" in err and "secret-token" not in err

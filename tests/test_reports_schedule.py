@@ -47,7 +47,8 @@ def test_bad_schedules_are_refused_with_one_line(kw, reason):
 
 
 @pytest.mark.integration
-def test_monthly_xlsx_by_email_and_summary_by_webhook_exactly_once(recorded, tmp_path):  # noqa: F811
+def test_monthly_xlsx_by_email_and_summary_by_webhook_exactly_once(recorded, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("SPENDWATCH_ALLOW_PRIVATE_WEBHOOKS", "1")  # the receiver listens on loopback
     con = recorded
     with SmtpReceiver() as smtp, WebhookReceiver([500]) as hook:
         rs.sync_config(

@@ -49,7 +49,8 @@ def test_no_key_is_written_anywhere(tmp_path):
         for seg in segments:
             assert not any(k.encode() in seg.read_bytes() for k in SECRETS), seg.name
 
-        env = {"SPENDWATCH_DB": str(db), "OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": server.base_url}
+        env = {"SPENDWATCH_DB": str(db), "OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": server.base_url,
+               "SPENDWATCH_ALLOW_PRIVATE_WEBHOOKS": "1"}  # the receiver is on loopback
         # 2. a log file whose lines carry keys where they should not be
         logs = tmp_path / "leaky.jsonl"
         logs.write_text(

@@ -23,6 +23,7 @@ import duckdb
 import requests
 
 from spendwatch import store
+from spendwatch.alerts.rules import InvalidRule, check_webhook_target
 from spendwatch.clock import utc_now
 from spendwatch.config import Settings
 
@@ -82,10 +83,27 @@ def send(channel: str, event_key: str, message: str, payload: dict[str, Any], cf
         log.warning("ALERT %s", message)
 
 
+def slack_text(text: str) -> str:
+    """Message text with Slack's three control characters escaped (&amp; &lt; &gt;), so a tag such as
+    ``<!channel>`` or ``<http://evil|Billing>`` shows as typed instead of pinging or linking."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def discord_text(text: str) -> str:
+    """Discord has no entities: break its mention and link syntax with a zero-width space."""
+    return text.replace("@", "@\u200b").replace("<", "<\u200b").replace("](", "]\u200b(")
+
+
 def _webhook(url: str, event_key: str, message: str, payload: dict[str, Any], cfg: Delivery) -> None:
     # `text` is what Slack, Teams and Mattermost incoming webhooks show; `content` is Discord's.
+    # Tags in the message are user data: escaped so that they are shown, never acted on.
+    try:  # again at each send: the name may resolve somewhere else than when the rule was saved
+        check_webhook_target(url)
+    except InvalidRule as e:
+        raise SendError(str(e)) from None
     figures = {k: v for k, v in payload.items() if k != "attachment"}  # a local path is for e-mail only
-    body = {"text": message, "content": message, "event_id": event_key, "spendwatch": figures}
+    body = {"text": slack_text(message), "content": discord_text(message), "event_id": event_key,
+            "spendwatch": figures}
     try:
         r = requests.post(url, json=body, timeout=cfg.timeout_seconds, allow_redirects=False,
                           headers={"Idempotency-Key": event_key, "User-Agent": "spendwatch"})
@@ -102,7 +120,8 @@ def _email(address: str, message: str, payload: dict[str, Any], cfg: Delivery) -
     msg["Subject"] = payload.get("subject") or f"spendwatch alert: {payload.get('rule', '?')} ({payload.get('kind', '?')})"
     msg["From"] = cfg.smtp_from
     msg["To"] = address
-    msg.set_content(message + "\n\n" + json.dumps(payload, indent=2, default=str) + "\n")
+    # text/plain body (attachments aside), so a tag like <a href=…> or ![](http://…) is shown, not rendered or fetched
+    msg.set_content(message + "\n\n" + json.dumps(payload, indent=2, default=str) + "\n", subtype="plain")
     if payload.get("attachment"):  # a scheduled report (spendwatch.reports_schedule): the file itself
         _attach(msg, payload["attachment"])
     try:

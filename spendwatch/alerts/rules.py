@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import os
 import re
+import socket
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -23,6 +26,14 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 DEFAULT_LEVELS = (50, 80, 100)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s<>,;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+MAX_USD = Decimal("1e12")  # budgets are stored as DECIMAL(18, 6): below a trillion dollars
+MAX_SPIKE_FACTOR = Decimal(1000)
+MAX_STALE_HOURS = 24 * 366  # a year
+ALLOW_PRIVATE_ENV = "SPENDWATCH_ALLOW_PRIVATE_WEBHOOKS"
+# Never a webhook target: the cloud metadata services (AWS, GCP, Azure, OpenStack on
+# 169.254.169.254, AWS's IPv6 fd00:ec2::254) and the rest of link-local; "this network" and multicast.
+_NEVER = [ipaddress.ip_network(n) for n in ("169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128", "0.0.0.0/8",
+                                           "224.0.0.0/4", "ff00::/8", "::/128")]
 
 
 class InvalidRule(SpendwatchError):
@@ -83,15 +94,64 @@ def parse_levels(value: str | list[int] | tuple[int, ...] | None) -> tuple[int, 
     return levels
 
 
+def private_webhooks_allowed() -> bool:
+    """Loopback and private-range webhooks need SPENDWATCH_ALLOW_PRIVATE_WEBHOOKS=1 (an internal
+    chat server, or a test receiver); off by default so an alert rule cannot probe the local network."""
+    return os.environ.get(ALLOW_PRIVATE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _refusal(addr: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_private: bool) -> str | None:
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    if any(addr in net for net in _NEVER if net.version == addr.version):
+        return f"{addr} is a link-local or metadata address, never a webhook target"
+    if (addr.is_loopback or addr.is_private or addr.is_reserved or not addr.is_global) and not allow_private:
+        return f"{addr} is a loopback or private address; set {ALLOW_PRIVATE_ENV}=1 to allow it"
+    return None
+
+
+def check_webhook_target(url: str, *, allow_private: bool | None = None, resolve: bool = True) -> None:
+    """Refuse a webhook whose host is (or resolves to) a metadata, link-local or, unless allowed,
+    a loopback/private address. Run when the rule is saved and again before each send, since a
+    name can resolve elsewhere later. A name that does not resolve now is left to the send."""
+    allow = private_webhooks_allowed() if allow_private is None else allow_private
+    u = urlparse(url)
+    host = (u.hostname or "").rstrip(".")
+    try:
+        addrs = [ipaddress.ip_address(host)]
+    except ValueError:
+        addrs = []
+        if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+            addrs = [ipaddress.ip_address("127.0.0.1")]
+        elif resolve:
+            try:
+                port = u.port or (443 if u.scheme == "https" else 80)
+                infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            except (OSError, ValueError, UnicodeError):
+                infos = []
+            addrs = [ipaddress.ip_address(i[4][0].split("%")[0]) for i in infos]
+    for addr in addrs:
+        reason = _refusal(addr, allow)
+        if reason:
+            shown = f"{u.scheme}://{u.hostname}{':' + str(u.port) if u.port else ''}/…"
+            raise InvalidRule(f"webhook {shown} refused: {reason}")
+
+
 def check_channel(channel: str) -> str:
-    """Refuse a channel that could never deliver: a URL without http(s) host, a malformed address."""
+    """Refuse a channel that could never deliver (a URL without http(s) host, a malformed address)
+    or must not: a webhook to a metadata/link-local address, or a private one unless allowed."""
     kind, _, target = channel.partition(":")
     if channel == "log":
         return channel
     if kind == "webhook":
-        u = urlparse(target)
-        if u.scheme not in ("http", "https") or not u.hostname:
-            raise InvalidRule(f"webhook channel needs an http(s) URL, got {target!r}")
+        try:
+            u = urlparse(target)
+            ok = u.scheme in ("http", "https") and bool(u.hostname) and (u.port or 1) > 0
+        except ValueError:  # a port that is not a number, a malformed IPv6 literal
+            ok = False
+        if not ok:
+            raise InvalidRule("webhook channel needs an http(s) URL with a host (e.g. https://hooks.slack.com/…)")
+        check_webhook_target(target)
         return channel
     if kind == "email":
         if not _EMAIL.match(target):
@@ -144,6 +204,8 @@ def make_rule(
         budget_usd = _decimal("budget", budget)
         if budget_usd <= 0:
             raise InvalidRule(f"budget must be more than 0 USD, got {budget}")
+        if budget_usd >= MAX_USD:
+            raise InvalidRule(f"budget must be less than {MAX_USD:,.0f} USD, got {budget}")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -152,16 +214,16 @@ def make_rule(
         raise InvalidRule(f"week start must be a weekday name, got {week_start!r}")
     factor = _decimal("spike factor", spike_factor)
     floor = _decimal("spike floor", spike_floor)
-    if factor <= 1:
-        raise InvalidRule(f"spike factor must be more than 1, got {spike_factor}")
-    if floor < 0:
-        raise InvalidRule(f"spike floor must not be negative, got {spike_floor}")
+    if not 1 < factor <= MAX_SPIKE_FACTOR:
+        raise InvalidRule(f"spike factor must be more than 1 and at most {MAX_SPIKE_FACTOR}, got {spike_factor}")
+    if not 0 <= floor < MAX_USD:
+        raise InvalidRule(f"spike floor must be from 0 to below {MAX_USD:,.0f} USD, got {spike_floor}")
     try:
         hours = int(stale_hours)
     except (TypeError, ValueError):
         raise InvalidRule(f"stale hours must be a whole number, got {stale_hours!r}") from None
-    if hours < 1:
-        raise InvalidRule(f"stale hours must be at least 1, got {stale_hours}")
+    if not 1 <= hours <= MAX_STALE_HOURS:
+        raise InvalidRule(f"stale hours must be from 1 to {MAX_STALE_HOURS}, got {stale_hours}")
     chans = tuple(check_channel(c.strip()) for c in (channels or ["log"]))
     return Rule(
         name=name, kind=kind, scope_col=col, scope_value=value, window=window, budget_usd=budget_usd,

@@ -45,9 +45,28 @@ from spendwatch.cli import (  # noqa: E402,F401
 
 
 def main() -> None:
-    """Console entry point: a SpendwatchError becomes one line on stderr and exit code 1."""
+    """Console entry point: a SpendwatchError becomes one line on stderr and exit code 1, a usage
+    error one line and exit code 2 (click's boxed, multi-line form is for humans at a prompt, and
+    the message may carry user text, which is never printed as markup or with control characters)."""
+    from spendwatch.cli.output import click_exceptions, one_line
+
+    ClickException, NoArgsIsHelpError, UsageError = click_exceptions()  # noqa: N806
+
     try:
-        app(standalone_mode=True)
+        code = app(standalone_mode=False, prog_name="spendwatch")
     except SpendwatchError as e:
-        print(f"spendwatch: error: {e}", file=sys.stderr)
+        print(f"spendwatch: error: {one_line(e)}", file=sys.stderr)
         sys.exit(1)
+    except NoArgsIsHelpError as e:  # the help is already printed
+        sys.exit(e.exit_code)
+    except UsageError as e:
+        where = e.ctx.command_path if e.ctx is not None else "spendwatch"
+        print(f"{one_line(where)}: usage error: {one_line(e.format_message())} (see --help)", file=sys.stderr)
+        sys.exit(e.exit_code)
+    except ClickException as e:
+        print(f"spendwatch: error: {one_line(e.format_message())}", file=sys.stderr)
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        print("spendwatch: aborted", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

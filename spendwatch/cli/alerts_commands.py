@@ -8,12 +8,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
-from spendwatch import alerts
+from spendwatch import alerts, money
 from spendwatch.alerts import rules as rules_mod
 from spendwatch.cli import app, dates
 from spendwatch.cli.common import ConfigOption, DbOption, call, open_store, settings_for
+from spendwatch.cli.output import Table, echo, format_option
 from spendwatch.clock import utc_now
 
 alerts_app = typer.Typer(help="Budgets and alerts: add rules, list them, check them, see what fired.",
@@ -26,7 +27,7 @@ def add(
     name: Annotated[str, typer.Argument(help="a short name for the rule, e.g. search-daily")],
     channel: Annotated[list[str], typer.Option("--channel", help="webhook:URL | email:ADDRESS | log (repeatable)")],
     scope: Annotated[str | None, typer.Option(help="COL=VALUE with COL one of feature, project, model, api_key, "
-                                                   "user [default: all traffic]", show_default=False)] = None,
+                                                   "user", show_default="all traffic")] = None,
     window: Annotated[str, typer.Option(help="day | week | month")] = "month",
     budget: Annotated[str | None, typer.Option(help="budget in USD (budget and forecast rules)",
                                                show_default=False)] = None,
@@ -46,7 +47,7 @@ def add(
                             spike_floor=spike_floor, stale_hours=stale_hours)
     con = open_store(settings_for(db, config), via_server=True)
     call(rules_mod.save, con, rule)
-    typer.echo(f"added {rule.kind} rule {rule.name}: {_describe(rule)}")
+    echo(f"added {rule.kind} rule {rule.name}: {_describe(rule)}")
 
 
 @alerts_app.command("remove")
@@ -60,7 +61,7 @@ def remove(name: Annotated[str, typer.Argument(help="the rule's name")], db: DbO
 
 @alerts_app.command("list")
 def list_rules(db: DbOption = None, config: ConfigOption = None,
-               format: Annotated[str, typer.Option("--format", help="table|json")] = "table") -> None:
+               format: Annotated[str, format_option("table", "json")] = "table") -> None:
     """The rules, and channels that keep failing."""
     settings = settings_for(db, config)
     con = open_store(settings, via_server=True)
@@ -78,21 +79,22 @@ def list_rules(db: DbOption = None, config: ConfigOption = None,
         return
     t = Table("name", "kind", "scope", "window", "budget", "levels", "channels", "source")
     for r in rules:
-        chans = []
-        for c in r.channels:
+        chans = Text()
+        for i, c in enumerate(r.channels):
             h = health.get(c)
-            mark = " [red](failing)[/red]" if h and h["failing"] else ""
-            chans.append(alerts.display_channel(c) + mark)
+            chans.append(("\n" if i else "") + alerts.display_channel(c))
+            if h and h["failing"]:
+                chans.append(" (failing)", style="red")
         t.add_row(r.name, r.kind, r.scope_label, f"{r.window} ({r.timezone})",
-                  f"${r.budget_usd:,.2f}" if r.budget_usd is not None else "—",
-                  ",".join(map(str, r.levels)) if r.kind == "budget" else "—", "\n".join(chans), r.source)
+                  money.usd(r.budget_usd),
+                  ",".join(map(str, r.levels)) if r.kind == "budget" else "—", chans, r.source)
     Console().print(t)
 
 
 @alerts_app.command("events")
 def events(db: DbOption = None, config: ConfigOption = None,
-           limit: Annotated[int, typer.Option(help="most recent N events")] = 50,
-           format: Annotated[str, typer.Option("--format", help="table|json")] = "table") -> None:
+           limit: Annotated[int, typer.Option(help="most recent N events", min=0)] = 50,
+           format: Annotated[str, format_option("table", "json")] = "table") -> None:
     """What fired, when, and where each delivery stands."""
     con = open_store(settings_for(db, config))
     rows = alerts.recent_events(con, limit)
@@ -112,8 +114,8 @@ def events(db: DbOption = None, config: ConfigOption = None,
 @alerts_app.command("check")
 def check(
     at: Annotated[datetime | None, typer.Option(help="evaluate as of this instant, UTC "
-                                                     "(e.g. 2026-11-21T16:00) [default: now]",
-                                                show_default=False)] = None,
+                                                     "(e.g. 2026-11-21T16:00)",
+                                                show_default="now")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="show what would fire; record and send nothing")] = False,
     db: DbOption = None,
     config: ConfigOption = None,
@@ -128,7 +130,7 @@ def check(
     when = at.astimezone(UTC).replace(tzinfo=None) if at and at.tzinfo else at
     new = alerts.check(con, at=when, now=now, dry_run=dry_run)
     for e in new:
-        typer.echo(("would fire: " if dry_run else "") + e.message)
+        echo(("would fire: " if dry_run else "") + e.message)
     if dry_run:
         return
     counts = alerts.deliver(con, alerts.Delivery.from_settings(settings), now=now)
@@ -147,7 +149,7 @@ def test(name: Annotated[str, typer.Argument(help="the rule's name")], db: DbOpt
         raise rules_mod.InvalidRule(f"no rule named {name!r} (see `spendwatch alerts list`)")
     results = alerts.send_test(rule.channels, rule.name, alerts.Delivery.from_settings(settings))
     for ch, outcome in results.items():
-        typer.echo(f"{ch}: {outcome}")
+        echo(f"{ch}: {outcome}")
     if any(v != "ok" for v in results.values()):
         raise typer.Exit(1)
 
@@ -157,5 +159,5 @@ def _describe(rule: alerts.Rule) -> str:
     if rule.kind == "budget":
         what += f", per {rule.window} ({rule.timezone})"
     if rule.budget_usd is not None:
-        what += f", budget ${rule.budget_usd:,.2f}"
+        what += f", budget {money.usd(rule.budget_usd)}"
     return what + " → " + ", ".join(alerts.display_channel(c) for c in rule.channels)

@@ -18,12 +18,12 @@ from spendwatch.pricing import catalog
 
 DbOption = Annotated[
     Path | None,
-    typer.Option("--db", help="DuckDB file [default: $SPENDWATCH_DB, else ./spendwatch.duckdb]", show_default=False),
+    typer.Option("--db", help="DuckDB file", show_default="$SPENDWATCH_DB, else ./spendwatch.duckdb"),
 ]
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", help="TOML config (price overrides, alerts, cost centres) "
-                 "[default: $SPENDWATCH_CONFIG, else ./spendwatch.toml if present]", show_default=False),
+    typer.Option("--config", help="TOML config (price overrides, alerts, cost centres)",
+                 show_default="$SPENDWATCH_CONFIG, else ./spendwatch.toml if present"),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -9,14 +10,24 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-from rich.table import Table
 
-from spendwatch import commands, days, exports, ingest, pricing, report
+from spendwatch import commands, days, exports, ingest, money, pricing, report
 from spendwatch.cli import app, dates
 from spendwatch.cli.common import ConfigOption, DbOption, call, open_store, settings_for
+from spendwatch.cli.output import (
+    Table,
+    choice_option,
+    echo,
+    format_option,
+    host_option,
+    plain,
+    port_option,
+)
 from spendwatch.collectors import files
 from spendwatch.errors import SpendwatchError
+from spendwatch.pricing import catalog
 
 console = Console(stderr=True)
 
@@ -29,12 +40,12 @@ def ingest_cmd(
                                                        show_default=False)] = None,
     db: DbOption = None,
     config: ConfigOption = None,
-    format: Annotated[str, typer.Option("--format", help="auto|jsonl|csv|parquet|openai-batch")] = "auto",
+    format: Annotated[str, format_option(*files.FORMATS)] = "auto",
     input_file: Annotated[Path | None, typer.Option("--input", help="with --format openai-batch: the batch's input "
                                                     "JSONL (feature tags from its metadata)", show_default=False)] = None,
     spool: Annotated[bool, typer.Option("--spool", help="drain finished spool segments (exactly once)")] = False,
-    spool_dir: Annotated[Path | None, typer.Option("--spool-dir", help="spool directory [default: $SPENDWATCH_SPOOL, "
-                                                   "else <db>.spool]", show_default=False)] = None,
+    spool_dir: Annotated[Path | None, typer.Option("--spool-dir", help="spool directory",
+                                                   show_default="$SPENDWATCH_SPOOL, else <db>.spool")] = None,
 ) -> None:
     """Load request logs; each file in one transaction, idempotent by request_id."""
     paths = paths or []
@@ -50,9 +61,7 @@ def ingest_cmd(
             return
     if not paths:
         raise typer.BadParameter("give FILE... or --spool")
-    if format not in files.FORMATS:
-        raise typer.BadParameter(f"--format must be one of {', '.join(files.FORMATS)}")
-    missing = [p for p in paths if not p.is_file()]
+    missing = [p for p in [*paths, *([input_file] if input_file else [])] if not p.is_file()]
     if missing:
         raise SpendwatchError(f"file not found: {missing[0]} (nothing was written)")
     settings = settings_for(db, config)
@@ -68,11 +77,11 @@ def ingest_cmd(
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                   TimeRemainingColumn(), console=console, transient=True, disable=not console.is_terminal) as bar:
         for path in paths:
-            task = bar.add_task(path.name, total=path.stat().st_size)
+            task = bar.add_task(escape(plain(path.name)), total=path.stat().st_size)  # a file name is not markup
             result = ingest.ingest_file(con, path, fmt=format, progress=lambda n, t=task: bar.advance(t, n))
             bar.update(task, completed=path.stat().st_size)
             if len(paths) > 1:
-                typer.echo(f"{path}: {result.summary()}", err=True)
+                echo(f"{path}: {result.summary()}", err=True)
             total = total + result
     typer.echo(total.summary())
     if total.quarantined:
@@ -83,8 +92,8 @@ def ingest_cmd(
 def quarantine_cmd(
     db: DbOption = None,
     config: ConfigOption = None,
-    limit: Annotated[int, typer.Option(help="rows to show")] = 50,
-    format: Annotated[str, typer.Option("--format", help="table|json")] = "table",
+    limit: Annotated[int, typer.Option(help="rows to show", min=0)] = 50,
+    format: Annotated[str, format_option("table", "json")] = "table",
 ) -> None:
     """List lines that could not be ingested, with their reason."""
     con = open_store(settings_for(db, config), read_only=True)
@@ -108,19 +117,17 @@ def report_cmd(
     from_: dates.ReportFrom = None,
     to: dates.ReportTo = None,
     by: Annotated[str, typer.Option("--by", help=f"comma-separated: {', '.join(report.DIMENSIONS)}")] = "feature",
-    format: Annotated[str, typer.Option("--format", help="table|csv|json|xlsx|parquet")] = "table",
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="write to FILE (required for xlsx, parquet)",
-                                                show_default=False)] = None,
+    format: Annotated[str, format_option("table", "csv", "json", "xlsx", "parquet")] = "table",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="write to FILE (required for xlsx, "
+                                                     "parquet); written whole or not at all", show_default=False)] = None,
 ) -> None:
     """Spend by any dimensions over a date range."""
-    if format not in ("table", "csv", "json", "xlsx", "parquet"):
-        raise typer.BadParameter("--format must be table, csv, json, xlsx or parquet")
     cols = report.parse_by(by)
     first, last = dates.days(from_, to)
     con = open_store(settings_for(db, config), read_only=True)
     rows = call(report.spend_report, con, by=cols, start=first, end=last)
     empty = None if rows else call(days.empty_window, con, *report.window(first, last))
-    if empty and format == "table":
+    if empty and format == "table" and output is None:
         typer.echo(empty)
         return
     if empty:  # machine formats keep their shape (an empty array, a header); the line goes to stderr
@@ -130,27 +137,31 @@ def report_cmd(
     if format in ("xlsx", "parquet"):
         if output is None:
             raise typer.BadParameter(f"--format {format} needs -o FILE")
-        if format == "xlsx":
+        if format == "xlsx":  # both write to a temporary file, then rename it over FILE
             exports.write_xlsx(rows, output, columns=[*cols, *report.METRICS])
         else:
             exports.write_parquet(rows, output, columns=[*cols, *report.METRICS])
-        typer.echo(f"wrote {len(rows)} rows to {output}", err=True)
+        echo(f"wrote {len(rows)} rows to {output}", err=True)
         return
     if format == "json":
         text = exports.to_json_text(rows)
     elif format == "csv":
         text = exports.to_csv_text(rows, [*cols, *report.METRICS])
-    else:
-        _print_report_table(rows, cols)
+    elif output is None:
+        Console().print(_report_table(rows, cols))
         return
+    else:  # the table as plain text (no colour codes) in a file
+        buf = Console(file=io.StringIO(), width=200, color_system=None, force_terminal=False)
+        buf.print(empty or _report_table(rows, cols))
+        text = buf.file.getvalue()
     if output:
-        output.write_text(text + ("\n" if not text.endswith("\n") else ""), encoding="utf-8")
-        typer.echo(f"wrote {len(rows)} rows to {output}", err=True)
+        exports.write_text(output, text + ("\n" if not text.endswith("\n") else ""))
+        echo(f"wrote {len(rows)} rows to {output}", err=True)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def _print_report_table(rows: list[dict], cols: list[str]) -> None:
+def _report_table(rows: list[dict], cols: list[str]) -> Table:
     t = Table(show_footer=True)
     total = sum((r["cost_usd"] for r in rows), start=0)
     for c in cols:
@@ -159,13 +170,13 @@ def _print_report_table(rows: list[dict], cols: list[str]) -> None:
     t.add_column("input", justify="right")
     t.add_column("cached", justify="right")
     t.add_column("output", justify="right")
-    t.add_column("cost", justify="right", footer=f"${total:,.2f}")
+    t.add_column("cost", justify="right", footer=money.usd(total))
     t.add_column("unpriced", justify="right", footer=f"{sum(r['unpriced_requests'] for r in rows):,}")
     for r in rows:
         t.add_row(*[str(r[c]) if r[c] is not None else "—" for c in cols], f"{r['requests']:,}",
                   f"{r['input_tokens']:,}", f"{r['cached_tokens']:,}", f"{r['output_tokens']:,}",
-                  f"${r['cost_usd']:,.2f}", f"{r['unpriced_requests']:,}")
-    Console().print(t)
+                  money.usd(r["cost_usd"]), f"{r['unpriced_requests']:,}")
+    return t
 
 
 @app.command("prices")
@@ -175,9 +186,9 @@ def prices_cmd(
     config: ConfigOption = None,
     at: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="price in force on this day",
                                                 show_default=False)] = None,
-    tier: Annotated[str, typer.Option(help="standard|batch|flex|priority")] = "standard",
+    tier: Annotated[str, choice_option("--tier", catalog.TIERS)] = "standard",
     unpriced: Annotated[bool, typer.Option("--unpriced", help="list models seen in requests that have no price")] = False,
-    format: Annotated[str, typer.Option("--format", help="table|json")] = "table",
+    format: Annotated[str, format_option("table", "json")] = "table",
 ) -> None:
     """Show the price in force for a model (and where it came from), or the unpriced models."""
     con = open_store(settings_for(db, config), read_only=True)
@@ -189,7 +200,7 @@ def prices_cmd(
             typer.echo("every model seen is priced")
         else:
             for r in rows:
-                typer.echo(f"{r['model']}\t{r['requests']} requests\tlast seen {r['last_seen']:%Y-%m-%d}")
+                echo(f"{r['model']}\t{r['requests']} requests\tlast seen {r['last_seen']:%Y-%m-%d}")
             typer.echo("price them with [[pricing.models]] in the TOML config (see README)", err=True)
         return
     if model is None:
@@ -201,9 +212,8 @@ def prices_cmd(
         for c in ("model", "input", "cached", "output", "source"):
             t.add_column(c)
         for r in rows:
-            t.add_row(r["model"], str(r["input_per_mtok"].normalize()),
-                      "—" if r["cached_per_mtok"] is None else str(r["cached_per_mtok"].normalize()),
-                      str(r["output_per_mtok"].normalize()), r["source"][:60])
+            t.add_row(r["model"], money.usd_exact(r["input_per_mtok"]), money.usd_exact(r["cached_per_mtok"]),
+                      money.usd_exact(r["output_per_mtok"]), r["source"][:60])
         Console().print(t)
         return
     from spendwatch.clock import utc_now
@@ -215,7 +225,7 @@ def prices_cmd(
         typer.echo(exports.to_json_text(row))
         return
     for line in _price_lines(model, tier, row):
-        typer.echo(line)
+        echo(line)
 
 
 def _price_lines(model: str, tier: str, row: dict) -> list[str]:
@@ -247,7 +257,7 @@ def _price_lines(model: str, tier: str, row: dict) -> list[str]:
 def explain_cmd(
     request_id: Annotated[str, typer.Argument(help="the request id (OpenAI's response id)", show_default=False)],
     db: DbOption = None,
-    format: Annotated[str, typer.Option("--format", help="table|json")] = "table",
+    format: Annotated[str, format_option("table", "json")] = "table",
 ) -> None:
     """Explain one request's cost: each part (text, cached, cache write, audio, image, tool calls) with its
     quantity, rate and source."""
@@ -266,10 +276,10 @@ def explain_cmd(
         return
     from spendwatch.money import usd_exact
 
-    typer.echo(f"{request_id}: {row[0]}, {row[2]} tier, {row[1]:%Y-%m-%d %H:%M:%S} UTC")
+    echo(f"{request_id}: {row[0]}, {row[2]} tier, {row[1]:%Y-%m-%d %H:%M:%S} UTC")
     for p in parts:
         cost = "unknown" if p["cost_usd"] is None else usd_exact(p["cost_usd"])
-        typer.echo(f"  {p['part']}: {p['quantity'].normalize():,f} {p['unit']} × {usd_exact(p['rate'])}/{p['per']}"
+        echo(f"  {p['part']}: {p['quantity'].normalize():,f} {p['unit']} × {usd_exact(p['rate'])}/{p['per']}"
                    f" = {cost}  ({p['source']})")
     typer.echo(f"  total: {'unknown (no usage recorded)' if row[3] is None else usd_exact(row[3])}")
 
@@ -281,8 +291,8 @@ def demo_cmd(
     days: Annotated[int, typer.Option(help="days of history to generate", min=1, max=730)] = 90,
     seed: Annotated[int, typer.Option(help="random seed (same seed, same history)")] = 7,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="only write the database")] = False,
-    port: Annotated[int, typer.Option(help="dashboard port")] = 8501,
-    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, port_option()] = 8501,
+    host: Annotated[str, host_option("address to bind")] = "127.0.0.1",
 ) -> None:
     """Write a realistic synthetic history (no key, no network), then open the dashboard."""
     from spendwatch import demo
@@ -298,7 +308,7 @@ def demo_cmd(
     with console.status(f"generating {days} days of demo traffic…"):
         n = demo.generate(con, days=days, seed=seed)
     total = con.execute("SELECT count(*), sum(cost_usd) FROM requests_priced").fetchone()
-    typer.echo(f"demo: {n:,} requests added ({total[0]:,} in {settings.db}), ${total[1]:,.2f} priced spend")
+    echo(f"demo: {n:,} requests added ({total[0]:,} in {settings.db}), {money.usd(total[1])} priced spend")
     con.close()
     if no_serve:
         return

@@ -20,12 +20,17 @@ def _in_range(ctx: typer.Context, param: typer.CallbackParam, value: datetime | 
     return value
 
 
-def from_option(*aliases: str, help: str = "first day, inclusive (UTC)") -> typer.models.OptionInfo:
-    return typer.Option("--from-date", *aliases, formats=FORMATS, help=help, show_default=False, callback=_in_range)
+def from_option(*aliases: str, help: str = "first day, inclusive (UTC)",
+                default: str | None = None) -> typer.models.OptionInfo:
+    """``default`` describes what an absent option means; --help shows it as [default: …]."""
+    return typer.Option("--from-date", *aliases, formats=FORMATS, help=help, show_default=default or False,
+                        callback=_in_range)
 
 
-def to_option(*aliases: str, help: str = "last day, inclusive (UTC)") -> typer.models.OptionInfo:
-    return typer.Option("--to-date", *aliases, formats=FORMATS, help=help, show_default=False, callback=_in_range)
+def to_option(*aliases: str, help: str = "last day, inclusive (UTC)",
+              default: str | None = None) -> typer.models.OptionInfo:
+    return typer.Option("--to-date", *aliases, formats=FORMATS, help=help, show_default=default or False,
+                        callback=_in_range)
 
 
 def day_option(name: str, help: str) -> typer.models.OptionInfo:

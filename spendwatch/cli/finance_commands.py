@@ -16,6 +16,7 @@ from spendwatch import chargeback, exports, focus
 from spendwatch import cost_centres as centre_map
 from spendwatch.cli import app
 from spendwatch.cli.common import ConfigOption, DbOption, call, open_store, settings_for
+from spendwatch.cli.output import format_option
 from spendwatch.clock import utc_now
 from spendwatch.money import usd
 
@@ -215,7 +216,7 @@ def reports_add_cmd(
 
 @reports_app.command("list")
 def reports_list_cmd(
-    format: Annotated[str, typer.Option("--format", help="table|json")] = "table",
+    format: Annotated[str, format_option("table", "json")] = "table",
     db: DbOption = None,
 ) -> None:
     """The report schedules."""

@@ -11,6 +11,7 @@ import typer
 from spendwatch import exports, samples
 from spendwatch.cli import app
 from spendwatch.cli.common import ConfigOption, DbOption, echo_err, open_store, settings_for
+from spendwatch.cli.output import format_option
 from spendwatch.clock import utc_now
 from spendwatch.errors import SpendwatchError
 from spendwatch.money import usd
@@ -246,7 +247,7 @@ def status_cmd(
     concurrency: Annotated[int, typer.Option(help="checks in flight at once", min=1, max=256)] = 8,
     db: DbOption = None,
     config: ConfigOption = None,
-    format: Annotated[str, typer.Option("--format", help="table|json")] = "table",
+    format: Annotated[str, format_option("table", "json")] = "table",
 ) -> None:
     """List replay runs; collect submitted batches that have finished (and check their answers)."""
     from spendwatch import store

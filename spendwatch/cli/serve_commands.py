@@ -8,14 +8,15 @@ import typer
 
 from spendwatch.cli import app
 from spendwatch.cli.common import ConfigOption, DbOption, settings_for
+from spendwatch.cli.output import host_option, port_option
 
 
 @app.command("serve")
 def serve_cmd(
     db: DbOption = None,
     config: ConfigOption = None,
-    port: Annotated[int, typer.Option(help="dashboard port")] = 8501,
-    host: Annotated[str, typer.Option(help="address to bind; 0.0.0.0 opens it to the network")] = "127.0.0.1",
+    port: Annotated[int, port_option()] = 8501,
+    host: Annotated[str, host_option("address to bind; 0.0.0.0 opens it to the network")] = "127.0.0.1",
     insecure: Annotated[bool, typer.Option("--insecure", help="allow a non-loopback --host without a dashboard "
                                                                "password (anyone on the network sees the data)")] = False,
 ) -> None:

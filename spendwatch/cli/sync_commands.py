@@ -9,11 +9,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from spendwatch import days, exports, reconcile, report
 from spendwatch.cli import app, dates
 from spendwatch.cli.common import ConfigOption, DbOption, call, open_store, settings_for
+from spendwatch.cli.output import Table, format_option
 from spendwatch.clock import utc_now
 from spendwatch.money import usd
 
@@ -29,11 +29,12 @@ def sync_openai_cmd(
         datetime | None,
         dates.from_option(
             "--since",
-            help="first day (UTC) [default: two days before the last sync's end, else 30 days ago]",
+            help="first day (UTC)",
+            default="two days before the last sync's end, else 30 days ago",
         ),
     ] = None,
     until: Annotated[
-        datetime | None, dates.to_option("--until", help="last day (UTC), inclusive [default: now]")
+        datetime | None, dates.to_option("--until", help="last day (UTC), inclusive", default="now")
     ] = None,
     bucket: Annotated[
         str, typer.Option("--bucket", help="usage bucket width: 1d|1h (costs are always daily)")
@@ -81,13 +82,11 @@ def sync_openai_cmd(
 def sync_status_cmd(
     db: DbOption = None,
     config: ConfigOption = None,
-    format: Annotated[str, typer.Option("--format", help="table|json")] = "table",
+    format: Annotated[str, format_option("table", "json")] = "table",
 ) -> None:
     """When OpenAI was last synced, how it went, and where the next run starts."""
     from spendwatch.collectors import openai_usage
 
-    if format not in ("table", "json"):
-        raise typer.BadParameter("--format must be table or json")
     con = open_store(settings_for(db, config), read_only=True)
     state = call(openai_usage.sync_state, con)
     if format == "json":
@@ -115,13 +114,11 @@ def reconcile_cmd(
     by: Annotated[
         str, typer.Option("--by", help="comma-separated: day, project, model")
     ] = "day,project,model",
-    format: Annotated[str, typer.Option("--format", help="table|json|csv")] = "table",
+    format: Annotated[str, format_option("table", "json", "csv")] = "table",
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Request logs beside OpenAI's Usage and Costs APIs: what was logged, counted and billed, and why they differ."""
-    if format not in ("table", "json", "csv"):
-        raise typer.BadParameter("--format must be table, json or csv")
     cols = reconcile.parse_by(by)
     first, last = dates.days(from_, to)
     con = open_store(settings_for(db, config), via_server=True)

@@ -8,12 +8,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from spendwatch import days, exports, whatif
 from spendwatch.cli import app, dates
 from spendwatch.cli.common import ConfigOption, DbOption, call, open_store, settings_for
+from spendwatch.cli.output import Table, echo, format_option, plain
 from spendwatch.clock import utc_now
+from spendwatch.money import usd
 
 
 def _fraction(name: str, value: str | None, *, low: Decimal = Decimal(0), high: Decimal | None = Decimal(1)) -> Decimal | None:
@@ -38,15 +40,15 @@ def whatif_cmd(
     project: Annotated[list[str] | None, typer.Option("--project", help="only this project (repeatable)",
                                                       show_default=False)] = None,
     from_date: Annotated[datetime | None, dates.from_option(
-        help="first day, inclusive (UTC) [default: 30 days before --to-date]")] = None,
-    to_date: Annotated[datetime | None, dates.to_option(help="last day, inclusive (UTC) [default: up to now]")] = None,
+        help="first day, inclusive (UTC)", default="30 days before --to-date")] = None,
+    to_date: Annotated[datetime | None, dates.to_option(help="last day, inclusive (UTC)", default="up to now")] = None,
     share: Annotated[str, typer.Option(help="fraction of matched requests moved, 0..1")] = "1",
     escalate: Annotated[str | None, typer.Option(
-        help="fraction of moved requests that also pay the original, 0..1 [default: a stored replay's loss rate "
-             "for --feature on --to, else 0]", show_default=False)] = None,
+        help="fraction of moved requests that also pay the original, 0..1",
+        show_default="a stored replay's loss rate for --feature on --to, else 0")] = None,
     output_ratio: Annotated[str | None, typer.Option(
-        help="target answer length relative to the original [default: measured by a stored replay of --feature "
-             "on --to, else 1]", show_default=False)] = None,
+        help="target answer length relative to the original",
+        show_default="measured by a stored replay of --feature on --to, else 1")] = None,
     cache_hit: Annotated[str | None, typer.Option(help="prompt-cache hit rate of input tokens, 0..1",
                                                   show_default=False)] = None,
     batch: Annotated[bool, typer.Option("--batch", help="move the matched requests to the Batch API")] = False,
@@ -54,11 +56,9 @@ def whatif_cmd(
     with_range: Annotated[bool, typer.Option("--range", help="also report a low/high range")] = False,
     db: DbOption = None,
     config: ConfigOption = None,
-    format: Annotated[str, typer.Option("--format", help="table|json")] = "table",
+    format: Annotated[str, format_option("table", "json")] = "table",
 ) -> None:
     """What the requests in scope would cost on another model (or share of them, or batched, or cached)."""
-    if format not in ("table", "json"):
-        raise typer.BadParameter("--format must be table or json")
     if prices not in ("current", "historical"):
         raise typer.BadParameter("--prices must be current or historical")
     first, last = dates.days(from_date, to_date)
@@ -87,25 +87,25 @@ def whatif_cmd(
         typer.echo(exports.to_json_text(result.as_dict()))
         return
     out = Console()
-    t = Table(title=f"what if → {result.target_model}")
+    t = Table(title=Text(plain(f"what if → {result.target_model}")))
     for c in ("feature", "model", "requests", "moved", "current", "simulated"):
         t.add_column(c, justify="right" if c not in ("feature", "model") else "left")
     for r in result.rows:
         t.add_row(r["feature"], r["model"], f"{r['requests']:,}", f"{r['moved_requests']:,}",
-                  f"${r['current_cost_usd']:,.2f}", f"${r['simulated_cost_usd']:,.2f}")
+                  usd(r["current_cost_usd"]), usd(r["simulated_cost_usd"]))
     out.print(t)
-    out.print(f"current ${result.current_cost_usd:,.2f} → simulated ${result.simulated_cost_usd:,.2f}: "
-              f"saves ${result.savings_usd:,.2f} ({result.savings_pct:.1f} %) over {result.days:.1f} days, "
-              f"${result.monthly_savings_usd:,.2f} a month")
+    out.print(f"current {usd(result.current_cost_usd)} → simulated {usd(result.simulated_cost_usd)}: "
+              f"saves {usd(result.savings_usd)} ({result.savings_pct:.1f} %) over {result.days:.1f} days, "
+              f"{usd(result.monthly_savings_usd)} a month", markup=False)
     if result.range:
-        out.print(f"monthly savings range: ${result.range['monthly_savings_low_usd']:,.2f} … "
-                  f"${result.range['monthly_savings_high_usd']:,.2f}")
+        out.print(f"monthly savings range: {usd(result.range['monthly_savings_low_usd'])} … "
+                  f"{usd(result.range['monthly_savings_high_usd'])}", markup=False)
     for a in result.assumptions:
-        out.print(f"  · {a}")
+        out.print(Text(plain(f"  · {a}")))
     if len(scenario.features) == 1:
         from spendwatch.replay import evidence
 
-        typer.echo(call(evidence.line, con, scenario.features[0], to, result.monthly_savings_usd))
+        echo(call(evidence.line, con, scenario.features[0], to, result.monthly_savings_usd))
 
 
 @app.command("recommend")
@@ -116,7 +116,7 @@ def recommend_cmd(
                                            min=1, max=36500)] = 30,
     from_date: dates.FromDate = None,
     to_date: dates.ToDate = None,
-    format: Annotated[str, typer.Option("--format", help="table|json")] = "table",
+    format: Annotated[str, format_option("table", "json")] = "table",
 ) -> None:
     """Where the money could be saved: cheaper siblings, prompt caching, the Batch API."""
     from spendwatch import recommend
@@ -142,8 +142,8 @@ def recommend_cmd(
     for c in ("kind", "feature", "model", "to", "saves / month", "why"):
         t.add_column(c, overflow="fold")
     for r in rows:
-        t.add_row(r["kind"], r["feature"], r["model"], r["to"], f"${r['monthly_savings_usd']:,.2f}", r["why"])
+        t.add_row(r["kind"], r["feature"], r["model"], r["to"], usd(r["monthly_savings_usd"]), r["why"])
     Console().print(t)
     for r in rows:
         if r.get("quality"):
-            typer.echo(r["quality"])
+            echo(r["quality"])
