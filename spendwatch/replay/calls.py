@@ -19,26 +19,14 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_rand
 
 from spendwatch.errors import SpendwatchError
 from spendwatch.replay import agreement
-from spendwatch.samples import answer_of
+from spendwatch.samples import REQUEST_FIELDS, answer_of
 
 EMBED_MODEL = "text-embedding-3-small"
 ATTEMPTS = 6
 BACKOFF = 0.5  # seconds, doubled per attempt (with jitter), at most MAX_WAIT
 MAX_WAIT = 30.0
-REPLAY_FIELDS = (
-    "messages",
-    "tools",
-    "tool_choice",
-    "response_format",
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "max_completion_tokens",
-    "seed",
-    "stop",
-    "parallel_tool_calls",
-    "reasoning_effort",
-)
+# What a sample keeps, minus `n`: a replay asks for one answer to compare with the one kept.
+REPLAY_FIELDS = tuple(f for f in REQUEST_FIELDS if f != "n")
 
 
 def client() -> openai.OpenAI:
