@@ -88,7 +88,8 @@ def test_sqlite_and_other_files_refused_by_their_bytes(tmp_path, log):
 
 def test_read_commands_on_a_missing_path_create_nothing(tmp_path):
     db = tmp_path / "typo" / "spendwtach.duckdb"
-    for cmd in (["report"], ["quarantine"]):
+    for cmd in (["report"], ["quarantine"], ["prices", "gpt-4o"], ["whatif", "--to", "gpt-4o-mini"],
+                ["recommend"], ["alerts", "list"], ["reconcile"]):
         _one_line_error(_cli(*cmd, "--db", str(db)), "database not found")
     assert not db.exists() and not db.parent.exists()
     with pytest.raises(SpendwatchError, match="database not found"):

@@ -219,7 +219,8 @@ def test_read_commands_open_a_read_only_file_read_only(seeded: Path, tmp_path: P
     try:
         for args in (["report", "--config", "price.toml"], ["quarantine"], ["prices", "gpt-4o"],
                      ["whatif", "--to", "gpt-4o-mini", "--from-date", "2026-11-01", "--to-date", "2026-11-30"],
-                     ["recommend", "--from-date", "2026-11-01", "--to-date", "2026-11-30"], ["sync", "status"]):
+                     ["recommend", "--from-date", "2026-11-01", "--to-date", "2026-11-30"], ["sync", "status"],
+                     ["alerts", "list"], ["reconcile", "--from-date", "2026-11-01", "--to-date", "2026-11-30"]):
             r = _run(*args, "--db", str(seeded), cwd=tmp_path)
             assert r.returncode == 0, (args, r.stderr)
     finally:

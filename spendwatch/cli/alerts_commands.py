@@ -13,7 +13,14 @@ from rich.text import Text
 from spendwatch import alerts, money
 from spendwatch.alerts import rules as rules_mod
 from spendwatch.cli import app, dates
-from spendwatch.cli.common import ConfigOption, DbOption, call, open_store, settings_for
+from spendwatch.cli.common import (
+    ConfigOption,
+    DbOption,
+    call,
+    open_store,
+    read_only_file,
+    settings_for,
+)
 from spendwatch.cli.output import Table, echo, format_option
 from spendwatch.clock import utc_now
 
@@ -64,8 +71,10 @@ def list_rules(db: DbOption = None, config: ConfigOption = None,
                format: Annotated[str, format_option("table", "json")] = "table") -> None:
     """The rules, and channels that keep failing."""
     settings = settings_for(db, config)
-    con = open_store(settings, via_server=True)
-    call(rules_mod.sync_config, con, settings.load_toml())
+    read_only = read_only_file(settings)  # then the TOML's rules are not synced in: the file is not ours to write
+    con = open_store(settings, read_only=read_only, via_server=not read_only)
+    if not read_only:
+        call(rules_mod.sync_config, con, settings.load_toml())
     rules = call(alerts.all_rules, con)
     health = call(alerts.channel_health, con)
     if format == "json":

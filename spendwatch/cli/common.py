@@ -59,6 +59,13 @@ def open_store(
     return con
 
 
+def read_only_file(settings: Settings) -> bool:
+    """A read command that may also write (a cache, the TOML's rules) opens the file read-only when this
+    user may not write it, and when it is missing (so a wrong --db says "not found" instead of creating one)."""
+    db = Path(settings.db)
+    return not db.exists() or not os.access(db, os.W_OK)
+
+
 def _behind(con: duckdb.DuckDBPyConnection) -> bool:
     """The file lacks migrations this code has (a read-only connection cannot apply them)."""
     done = con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]

@@ -12,7 +12,14 @@ from rich.console import Console
 
 from spendwatch import days, exports, reconcile, report
 from spendwatch.cli import app, dates
-from spendwatch.cli.common import ConfigOption, DbOption, call, open_store, settings_for
+from spendwatch.cli.common import (
+    ConfigOption,
+    DbOption,
+    call,
+    open_store,
+    read_only_file,
+    settings_for,
+)
 from spendwatch.cli.output import Table, format_option
 from spendwatch.clock import utc_now
 from spendwatch.money import usd
@@ -121,7 +128,9 @@ def reconcile_cmd(
     """Request logs beside OpenAI's Usage and Costs APIs: what was logged, counted and billed, and why they differ."""
     cols = reconcile.parse_by(by)
     first, last = dates.days(from_, to)
-    con = open_store(settings_for(db, config), via_server=True)
+    settings = settings_for(db, config)
+    read_only = read_only_file(settings)
+    con = open_store(settings, read_only=read_only, via_server=not read_only)
     rows = call(reconcile.reconcile, con, start=first, end=last, by=cols)
     if not rows:
         lo, hi = report.window(first, last)
