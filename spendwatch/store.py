@@ -95,6 +95,8 @@ def _check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         rows = con.execute("SELECT version, name FROM schema_migrations").fetchall()
     except duckdb.Error:
         raise foreign from None
+    if not rows and names == ["schema_migrations"]:
+        return  # a first run killed before migration 1 committed: the ledger alone, still ours to migrate
     if (1, "0001_core.sql") not in rows:
         raise foreign
     newest, known = max(v for v, _ in rows), max(v for v, _, _ in migrations())

@@ -126,3 +126,25 @@ def test_disk_full_during_ingest_is_one_line_and_nothing_half_written(tmp_path, 
     assert con.execute("SELECT count(*), min(request_id), max(request_id) FROM requests").fetchone() == (1, "r1", "r1")
     assert con.execute("SELECT count(*) FROM ingest_log").fetchone()[0] == 1
     con.close()
+
+
+def test_a_first_run_killed_before_migration_1_is_still_ours(tmp_path):
+    """The ledger table is created before migration 1's transaction: a kill in between leaves only it."""
+    db = tmp_path / "killed.duckdb"
+    c = duckdb.connect(str(db))
+    c.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+              " applied_at TIMESTAMP NOT NULL DEFAULT (now()::TIMESTAMP))")
+    c.close()
+    con = store.connect(db)
+    assert con.execute("SELECT count(*) FROM requests").fetchall()[0][0] == 0
+    con.close()
+    c = duckdb.connect(str(db))  # with a foreign table beside the empty ledger it is someone else's file
+    c.execute("CREATE TABLE invoices (id INTEGER)")
+    c.close()
+    other = tmp_path / "other.duckdb"
+    c = duckdb.connect(str(other))
+    c.execute("CREATE TABLE schema_migrations (version INTEGER, name VARCHAR)")
+    c.execute("CREATE TABLE invoices (id INTEGER)")
+    c.close()
+    with pytest.raises(SpendwatchError, match="not a spendwatch one"):
+        store.connect(other)
