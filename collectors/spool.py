@@ -26,6 +26,7 @@ import logging
 import os
 import re
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -227,6 +228,20 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _directory_clock(directory: Path) -> float:
+    """"Now" as the spool's file system stamps it: ages are mtime minus this, so a host whose clock is
+    off (or a file server's that is) never makes a live segment look abandoned."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".clock-", dir=directory)
+    except OSError:
+        return time.time()  # a spool we cannot write to: the draining itself will say so
+    try:
+        return os.fstat(fd).st_mtime
+    finally:
+        os.close(fd)
+        os.unlink(probe)
+
+
 def finish_orphans(
     directory: Path, *, grace: float = PART_GRACE_SECONDS, stale: float = PART_STALE_SECONDS,
     host_id: str | None = None, wall: float | None = None,
@@ -238,7 +253,7 @@ def finish_orphans(
     directory = Path(directory)
     if not directory.is_dir():
         return []
-    me, wall = host_name(host_id), time.time() if wall is None else wall
+    me, wall = host_name(host_id), _directory_clock(directory) if wall is None else wall
     done = []
     for part in sorted(directory.glob("*.jsonl.part")):
         fields = part.name.removesuffix(".jsonl.part").rsplit("-", 3)
@@ -249,8 +264,10 @@ def finish_orphans(
         if len(fields) != 4 or not fields[1].isdigit():
             orphan = age >= stale
         else:
-            mine = fields[0] == me
-            orphan = age >= stale or (mine and age >= grace and not _alive(int(fields[1])))
+            if fields[0] == me:  # a live writer of this host is never overtaken, however idle
+                orphan = age >= grace and not _alive(int(fields[1]))
+            else:
+                orphan = age >= stale
         if orphan:
             target = part.with_name(part.name.removesuffix(".part"))
             try:
