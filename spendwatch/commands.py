@@ -40,6 +40,7 @@ ROUTED: dict[str, str] = {
     "spendwatch.reports_schedule:all_schedules": "read",
     "spendwatch.alerts.rules:all_rules": "read",
     "spendwatch.alerts.deliver:channel_health": "read",
+    "spendwatch.lake.sync:sync": "read",  # writes the lake directory, only reads the database
     "spendwatch.alerts.rules:sync_config": "write",
     "spendwatch.alerts.rules:save": "write",
     "spendwatch.alerts.rules:remove": "write",

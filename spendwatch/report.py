@@ -56,12 +56,17 @@ def spend_report(
     """One row per group: the --by columns, then METRICS. Ordered by time, then cost descending."""
     by = parse_by(by)
     lo, hi = window(start, end)
+    return store.fetch_dicts(con, report_sql(by), {"start": lo, "end": hi})
+
+
+def report_sql(by: list[str]) -> str:
+    """report.sql for allow-listed ``by`` columns: one text that DuckDB and the Spark engine both run."""
+    by = parse_by(by)
     select = "".join(f"{DIMENSIONS[c]} AS {c}, " for c in by)
     group = f"GROUP BY {', '.join(DIMENSIONS[c] for c in by)}" if by else ""
     time_cols = [c for c in by if c in TIME_DIMENSIONS]
     order = ", ".join([*time_cols, "cost_usd DESC", *[c for c in by if c not in TIME_DIMENSIONS]]) or "cost_usd DESC"
-    sql = store.render("report", group_select=select, group_by=group, order_by=order + " NULLS LAST")
-    return store.fetch_dicts(con, sql, {"start": lo, "end": hi})
+    return store.render("report", group_select=select, group_by=group, order_by=order + " NULLS LAST")
 
 
 def unpriced_only(r: dict[str, Any]) -> bool:

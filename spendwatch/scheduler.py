@@ -34,6 +34,7 @@ JOB_MODULES: list[str] = [
     "spendwatch.collectors.openai_usage",
     "spendwatch.reports_schedule",
     "spendwatch.samples",
+    "spendwatch.lake.job",
 ]
 
 

@@ -37,6 +37,7 @@ from spendwatch.cli import (  # noqa: E402,F401
     alerts_commands,
     core_commands,
     finance_commands,
+    lake_commands,
     replay_commands,
     serve_commands,
     sync_commands,

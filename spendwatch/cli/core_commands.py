@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from spendwatch import commands, days, exports, ingest, money, pricing, report
-from spendwatch.cli import app, dates
+from spendwatch.cli import app, dates, lake_commands
 from spendwatch.cli.common import ConfigOption, DbOption, call, open_store, settings_for
 from spendwatch.cli.output import (
     Table,
@@ -120,11 +120,20 @@ def report_cmd(
     format: Annotated[str, format_option("table", "csv", "json", "xlsx", "parquet")] = "table",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="write to FILE (required for xlsx, "
                                                      "parquet); written whole or not at all", show_default=False)] = None,
+    lake: Annotated[Path | None, typer.Option("--lake", help="read a Parquet lake (`spendwatch lake sync DIR`) "
+                                              "instead of the database", show_default=False)] = None,
+    engine: Annotated[str, choice_option("--engine", lake_commands.ENGINES, help="duckdb|spark (spark reads "
+                                         "--lake; pip install 'spendwatch[spark]')")] = "duckdb",
+    master: Annotated[str | None, typer.Option("--master", help="Spark master URL",
+                                               show_default="$SPARK_MASTER, else local[*]")] = None,
 ) -> None:
     """Spend by any dimensions over a date range."""
     cols = report.parse_by(by)
     first, last = dates.days(from_, to)
-    con = open_store(settings_for(db, config), read_only=True)
+    if lake is not None or engine != "duckdb" or master is not None:
+        con = lake_commands.open_engine(lake, engine=engine, master=master)
+    else:
+        con = open_store(settings_for(db, config), read_only=True)
     rows = call(report.spend_report, con, by=cols, start=first, end=last)
     empty = None if rows else call(days.empty_window, con, *report.window(first, last))
     if empty and format == "table" and output is None:

@@ -1,0 +1,2 @@
+-- Which price key each model name resolves to (NULL: unpriced).
+SELECT * FROM model_map ORDER BY ALL
