@@ -78,6 +78,16 @@ def latest(con: duckdb.DuckDBPyConnection, feature: str, target: str) -> Evidenc
     return None
 
 
+def slider_values(ev: Evidence) -> dict[str, float | int]:
+    """The What-if page's starting "answer length" and "escalated back" for a replayed feature: the
+    measured values, snapped to the sliders' steps and ranges (0.25–3.0 by 0.05; 0–50 %)."""
+    out: dict[str, float | int] = {"sw_whatif_escalate": min(50, max(0, round(ev.loss_rate * 100)))}
+    if ev.output_ratio is not None:
+        snapped = round(ev.output_ratio * 20) / 20
+        out["sw_whatif_output"] = float(min(Decimal(3), max(Decimal("0.25"), Decimal(snapped))))
+    return out
+
+
 def command_for(feature: str, target: str) -> str:
     return f"spendwatch replay --feature {feature} --to {target} --sample 200"
 
