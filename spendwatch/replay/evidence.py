@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from spendwatch import store
+from spendwatch import store, whatif
 from spendwatch.money import usd
 from spendwatch.replay import agreement
 
@@ -132,11 +132,29 @@ def for_scenario(
     ev = latest(con, features[0], scenario.to_model) if len(features) == 1 else None
     if ev is None:
         return lines(con, features, scenario.to_model)
-    from spendwatch import whatif
-
-    measured = whatif.with_evidence(con, scenario, output_ratio=None, escalate=None)
+    measured = with_evidence(con, scenario, output_ratio=None, escalate=None)
     result = whatif.simulate(con, replace(measured, with_range=False), now=now)
     return [
         f"{features[0]} → {scenario.to_model} saves {usd(result.monthly_savings_usd)}/month "
         f"(answer length and escalation as measured); {ev.sentence()}"
     ]
+
+
+def with_evidence(con: duckdb.DuckDBPyConnection, s: whatif.Scenario, *, output_ratio: Decimal | None,
+                  escalate: Decimal | None) -> whatif.Scenario:
+    """The scenario with ``output_ratio`` and ``escalate`` as given, and where one is not given (None),
+    from the latest stored replay of its one feature on the target (measured answer length; the
+    loss rate as the escalation rate); without a replay, 1 and 0 as before."""
+    ev = None
+    if (output_ratio is None or escalate is None) and len(s.features) == 1:
+        ev = latest(con, s.features[0], s.to_model)
+    used = []
+    if output_ratio is None and ev is not None and ev.output_ratio is not None:
+        output_ratio = ev.output_ratio
+        used.append(f"answer length {ev.output_ratio:g}x")
+    if escalate is None and ev is not None:
+        escalate = ev.loss_rate
+        used.append(f"escalation {ev.loss_rate * 100:g} % (its loss rate)")
+    note = (f"from replay {ev.run_id} ({ev.samples} samples): " + ", ".join(used)) if ev and used else None
+    return replace(s, output_ratio=Decimal(1) if output_ratio is None else output_ratio,
+                   escalate=Decimal(0) if escalate is None else escalate, evidence=note)
