@@ -1,6 +1,7 @@
 """Month-end spend forecast: month to date plus, for each day left, the last two weeks' mean for
 that weekday (Mondays look like Mondays), carried forward at the trend of up to ten weeks. The
-interval is an 80 % band from the day-to-day noise around the local level.
+interval is an 80 % band from the day-to-day noise around the local level, the baseline's error and
+the trend's.
 
 Spikes (issue 16). One burst (a runaway job for two hours) is spend made, counted in full in the
 month to date, but it is not a run rate, so nothing after the month to date may extrapolate it:
@@ -140,9 +141,8 @@ def project(
         values = by_weekday.get(day.weekday(), [])
         mean = sum(values, Decimal(0)) / len(values) if values else Decimal(0)
         mean *= growth ** Decimal((day - center).days)
-        if (
-            day == day_start
-        ):  # today: only what is still to come, unless today is already past its mean
+        if day == day_start:
+            # today: only what is still to come, unless today is already past its mean
             mean = mean * left_today if today_so_far < mean else Decimal(0)
         expected += mean
         day_variance += mean * mean
@@ -191,11 +191,18 @@ def _replace_outliers(
     A day's ratio is its spend over its weekday's median; its local level is the median ratio of the
     LOCAL_DAYS days around it (the last seven for the last days). One odd day among seven moves
     neither, and stands for a normal day of its weekday at that level (a spike is not run rate, nor
-    is an outage); a change that holds for four days of seven is the local level itself and is kept."""
+    is an outage); a change that holds for four days of seven is the local level itself and is kept.
+    A weekday whose median is $0 (weekends of a weekday-only scope) is scaled by its mean instead, so a
+    spike there is an outlier too and counts as its usual $0."""
     medians = _weekday_medians(history)
-    ratios = [
-        cost / medians[d.weekday()] if medians[d.weekday()] > 0 else None for d, cost in history
-    ]
+    totals: dict[int, list[Decimal]] = defaultdict(list)
+    for d, cost in history:
+        totals[d.weekday()].append(cost)
+    scale = {
+        wd: m if m > 0 else sum(totals[wd], Decimal(0)) / len(totals[wd])
+        for wd, m in medians.items()
+    }
+    ratios = [cost / scale[d.weekday()] if scale[d.weekday()] > 0 else None for d, cost in history]
     n = len(ratios)
     local: list[Decimal | None] = []
     for i in range(n):

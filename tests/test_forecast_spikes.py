@@ -135,3 +135,43 @@ def test_a_change_is_a_level_from_its_fourth_day(con):
     f = forecast.forecast_month_end(con, at=at, scope_col="feature", scope_value="search")
     assert (f["month_to_date_usd"], f["forecast_usd"]) == (D(177), D("274.5"))
     assert _fired(con, at) == ["search-forecast"]
+
+
+def test_a_spike_on_a_day_that_usually_costs_nothing(con):
+    # a weekday-only scope: $9 each weekday, nothing at weekends, from START to Sunday Nov 22; a $60
+    # 2-hour spike on Saturday Nov 21 (12 x $5, 14:00-16:00)
+    lines = [
+        chat_record(f"w-{d}", "gpt-4o", 3_600_000, 0, feature="batch", ts=f"{d}T12:00:00Z")
+        for d in (START + timedelta(days=k) for k in range((date(2026, 11, 23) - START).days))
+        if d.weekday() < 5
+    ]
+    lines += [
+        chat_record(
+            f"sat-{i}",
+            "gpt-4o",
+            2_000_000,
+            0,
+            feature="batch",
+            ts=f"2026-11-21T{14 + i // 6:02d}:{(i % 6) * 10:02d}:00Z",
+        )
+        for i in range(12)
+    ]
+    ingest.ingest_lines(con, lines, source="t", now=datetime(2026, 12, 1))
+    rules.save(
+        con,
+        alerts.make_rule(
+            "batch-forecast", kind="forecast", budget=260, scope="feature=batch", channels=["log"]
+        ),
+    )
+    at = datetime(2026, 11, 23)
+    f = forecast.forecast_month_end(con, at=at, scope_col="feature", scope_value="batch")
+    # Month to date: Nov 2-20 = 15 weekdays x 9 = 135, Sat Nov 21 = 60 -> 195.
+    # History Sep 14..Nov 22: the Saturdays' median is $0 (nine of ten), so they are scaled by their
+    # mean, 60 / 10 = 6: Nov 21's ratio is 10, the other Saturdays' 0, against local levels of 1
+    # (five weekdays at 1 around each); the weekday deviations are 0, so the noise is 0 and every
+    # Saturday is an outlier, counted as its median, $0 (Sundays: no spend, no ratio).
+    # Weekday means of Nov 9-22: $9, weekends $0. Nov 23..30: Mon-Fri 45 + Mon 30 9 = 54 -> 249, the
+    # month's real total (21 weekdays x 9 + 60), under the $260 budget: no alert.
+    assert (f["month_to_date_usd"], f["forecast_usd"]) == (D(195), D(249))
+    # (Uncounted, the Saturday mean of Nov 14 and 21, (0 + 60) / 2 = 30, went to Saturday Nov 28: 279.)
+    assert _fired(con, at) == []
