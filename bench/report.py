@@ -7,8 +7,10 @@ page call, over a table built with DuckDB SQL.
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
+from importlib import resources
 from pathlib import Path
 
 import synthetic
@@ -46,6 +48,29 @@ def main() -> None:
             con.execute(base).fetchall()
             times.append(time.perf_counter() - t)
         print(f"{'baseline: text-only formula':34}{times[0]:>10.3f}{sorted(times[1:])[1]:>17.3f}")
+        view_before_and_after(con)
+
+
+def view_before_and_after(con, rounds: int = 7) -> None:
+    """The cost view of migration 0020 (before the residency uplift, 0060) against today's, interleaved in the
+    same run so that the machine's load falls on both alike: `--by feature` over each view, medians."""
+    src = (
+        resources.files("spendwatch.sql").joinpath("migrations", "0020_price_parts.sql").read_text()
+    )
+    start = src.index("CREATE OR REPLACE VIEW requests_priced AS")
+    view = src[start : src.index(";", src.index("AS cost_usd", start))]
+    con.execute(view.replace("VIEW requests_priced AS", "TEMP VIEW requests_priced_0020 AS", 1))
+    q = "SELECT feature, sum(cost_usd), count(*) FILTER (WHERE cost_usd IS NULL) FROM {} GROUP BY ALL"
+    times: dict[str, list[float]] = {"requests_priced_0020": [], "requests_priced": []}
+    for _ in range(rounds):
+        for name, acc in times.items():
+            t = time.perf_counter()
+            con.execute(q.format(name)).fetchall()
+            acc.append(time.perf_counter() - t)
+    before, after = (statistics.median(v) for v in times.values())
+    print(f"{'--by feature, 0020 view (before)':34}{'':>10}{before:>17.3f}")
+    print(f"{'--by feature, 0060 view (now)':34}{'':>10}{after:>17.3f}")
+    print(f"{'ratio now / before':34}{'':>10}{after / before:>17.3f}")
 
 
 if __name__ == "__main__":

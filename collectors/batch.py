@@ -4,7 +4,9 @@ Feature tags come from the input file (``body.metadata.feature`` of the line wit
 ``custom_id``), else from a ``custom_id`` prefix: ``"search:1234"`` → feature ``search``.
 Failed lines (an HTTP error body, or an ``error`` such as ``batch_expired``) are recorded as
 requests with status ``error`` and no tokens, never dropped; a line that is not JSON is passed
-through so the ingest quarantines it.
+through so the ingest quarantines it. A Responses body's hosted tool calls (``web_search_call``,
+``file_search_call``, ``code_interpreter_call`` output items) become ``tool_calls`` counts, counted
+by the instrumented SDK's own function.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import duckdb
 
 from spendwatch.collectors.files import NOT_UTF8
+from spendwatch.collectors.instrument import tool_call_counts
 from spendwatch.ingest import IngestResult, ingest_lines
 
 
@@ -99,6 +102,9 @@ def _record(item: dict[str, Any], inp: dict[str, Any] | None, fallback_ts: str) 
     if status == 200 and "usage" in body:
         rec["usage"] = body["usage"]
         rec["status"] = "ok"
+        calls = tool_call_counts(body)  # a Responses body's hosted tool calls, as the SDK counts them
+        if calls:
+            rec["tool_calls"] = calls
     else:
         err = body.get("error") or item.get("error") or {}
         rec["status"] = "error"

@@ -195,10 +195,12 @@ def residency_of(base_url: Any) -> str | None:
 
 def tool_call_counts(response: Any) -> dict[str, int] | None:
     """Hosted tool calls in a Responses output: web/file search calls, code-interpreter sessions
-    (distinct containers). None when there are none (usage carries no call counts)."""
+    (distinct containers). None when there are none (usage carries no call counts). ``response`` is the
+    SDK's object or a Responses body as JSON (a Batch output line's ``response.body``)."""
     counts: dict[str, int] = {}
     containers: set[str] = set()
-    for item in getattr(response, "output", None) or []:
+    output = response.get("output") if isinstance(response, dict) else getattr(response, "output", None)
+    for item in output if isinstance(output, list) else []:
         kind = getattr(item, "type", None) or (item.get("type") if isinstance(item, dict) else None)
         if kind == "web_search_call":
             counts["web_search"] = counts.get("web_search", 0) + 1

@@ -29,7 +29,7 @@ ROUTED: dict[str, str] = {
     "spendwatch.pricing.resolution:price_in_force": "read",
     "spendwatch.whatif:target_price_model": "read",
     "spendwatch.whatif:simulate": "read",
-    "spendwatch.whatif:with_evidence": "read",
+    "spendwatch.replay.evidence:with_evidence": "read",
     "spendwatch.replay.evidence:line": "read",
     "spendwatch.recommend:recommend": "read",
     "spendwatch.reconcile:reconcile": "read",  # also caches how Usage API model names resolve

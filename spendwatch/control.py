@@ -28,6 +28,7 @@ import socketserver
 import struct
 import sys
 import threading
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -268,7 +269,6 @@ class _Handler(socketserver.StreamRequestHandler):
                 cur.close()
 
     def _answer(self, line: bytes, cur: duckdb.DuckDBPyConnection | None) -> Any:
-        from spendwatch import commands
         from spendwatch.pricing import catalog
 
         try:
@@ -282,7 +282,7 @@ class _Handler(socketserver.StreamRequestHandler):
                 return cur, {"ok": True, "result": {"pid": os.getpid()}}
             if cur is None:
                 raise SpendwatchError("say hello first")
-            fn = commands.resolve(str(req.get("fn")))
+            fn = self.server.resolve(str(req.get("fn")))
             result = fn(cur, *decode(req.get("args") or []), **decode(req.get("kwargs") or {}))
             return {"ok": True, "result": encode(result)}
         except Exception as e:  # the answer carries the error; the server keeps running
@@ -292,13 +292,20 @@ class _Handler(socketserver.StreamRequestHandler):
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     con: duckdb.DuckDBPyConnection
+    resolve: Callable[[str], Callable[..., Any]]
 
 
 class ControlServer:
     """The socket `serve` answers read commands on (and the writes it carries out for them)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, db: Path) -> None:
-        self.con, self.path = con, socket_path(db)
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        db: Path,
+        resolve: Callable[[str], Callable[..., Any]],
+    ) -> None:
+        """``resolve`` names the functions the server may run (spendwatch.commands.resolve)."""
+        self.con, self.path, self.resolve = con, socket_path(db), resolve
         self._server: _Server | None = None
 
     def start(self) -> bool:
@@ -320,7 +327,7 @@ class ControlServer:
         finally:
             os.umask(old)
         os.chmod(path, 0o600)
-        server.con = self.con
+        server.con, server.resolve = self.con, self.resolve
         self._server = server
         threading.Thread(
             target=server.serve_forever, name="spendwatch-control", daemon=True

@@ -10,6 +10,7 @@ import duckdb
 
 from spendwatch import store, whatif
 from spendwatch.clock import utc_now
+from spendwatch.replay import evidence
 
 # Expensive model family → its cheaper sibling. Override with [recommend.siblings] in the TOML config.
 SIBLINGS = {
@@ -48,7 +49,7 @@ def recommend(con: duckdb.DuckDBPyConnection, *, days: int = 30, now: datetime |
         sibling = siblings.get(r["family"])
         if sibling and sibling != r["family"]:
             # a stored replay of the feature on the sibling sets the answer length and escalation rate
-            moved = whatif.with_evidence(con, whatif.Scenario(to_model=sibling, from_model=r["model"], features=f,
+            moved = evidence.with_evidence(con, whatif.Scenario(to_model=sibling, from_model=r["model"], features=f,
                                                               **base), output_ratio=None, escalate=None)
             add("cheaper model", r, moved,
                 f"{r['family']} → {sibling}: same family, lower price; check quality on a share first (whatif --share)")
@@ -77,6 +78,4 @@ def _quality(con: duckdb.DuckDBPyConnection, kind: str, feature: str, target: st
     """A cheaper model's evidence sentence (a stored replay, or "unverified" and the command)."""
     if kind != "cheaper model":
         return None
-    from spendwatch.replay import evidence
-
     return evidence.line(con, feature, target, monthly)

@@ -121,17 +121,25 @@ def capture_config(
 
 
 def answer_of(response: Any) -> str | None:
-    """The first choice's text, or its tool calls as JSON (what a replay is compared on)."""
-    choices = getattr(response, "choices", None) or []
-    if not choices:
+    """The first choice's text, or its tool calls as JSON (what a replay is compared on); ``response``
+    is the SDK's object or the same body as JSON (a Batch output line)."""
+    if isinstance(response, dict):
+        choices = response.get("choices") or []
+        msg = choices[0]["message"] if choices else None
+        calls = (msg or {}).get("tool_calls")
+        content = (msg or {}).get("content")
+        calls = [(c["function"]["name"], c["function"]["arguments"]) for c in calls or []]
+    else:
+        choices = getattr(response, "choices", None) or []
+        msg = choices[0].message if choices else None
+        content = getattr(msg, "content", None)
+        raw = getattr(msg, "tool_calls", None) or []
+        calls = [(c.function.name, c.function.arguments) for c in raw]
+    if msg is None:
         return None
-    msg = choices[0].message
-    calls = getattr(msg, "tool_calls", None)
     if calls:
-        return json.dumps(
-            [{"name": c.function.name, "arguments": c.function.arguments} for c in calls]
-        )
-    return msg.content
+        return json.dumps([{"name": n, "arguments": a} for n, a in calls])
+    return content
 
 
 def sample_record(
@@ -286,8 +294,10 @@ def batch_samples(
             src = inputs[str(item["custom_id"])]
             resp = item.get("response") or {}
             body = resp.get("body") or {}
-            if resp.get("status_code") != 200 or not src.get("url", "").endswith(
-                "/chat/completions"
+            if (
+                resp.get("status_code") != 200
+                or not src.get("url", "").endswith("/chat/completions")
+                or not body.get("choices")
             ):
                 skipped += 1
                 continue
@@ -295,17 +305,7 @@ def batch_samples(
             feat = feature or (req.get("metadata") or {}).get("feature")
             if not feat and ":" in str(item["custom_id"]):
                 feat = str(item["custom_id"]).split(":", 1)[0]
-            msg = body["choices"][0]["message"]
-            answer = (
-                json.dumps(
-                    [
-                        {"name": c["function"]["name"], "arguments": c["function"]["arguments"]}
-                        for c in msg["tool_calls"]
-                    ]
-                )
-                if msg.get("tool_calls")
-                else msg.get("content")
-            )
+            answer = answer_of(body)
             created = body.get("created")
             out.append(
                 {

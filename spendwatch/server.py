@@ -9,7 +9,7 @@ import socket
 from importlib import resources
 from pathlib import Path
 
-from spendwatch import access, control, rollups_job, runtime, store
+from spendwatch import access, commands, control, rollups_job, runtime, store
 from spendwatch.config import Settings, read_toml
 from spendwatch.errors import DatabaseLocked, SpendwatchError
 from spendwatch.pricing import catalog
@@ -76,7 +76,7 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8501, inse
     control.record_holder(settings.db)
     catalog.use(con, settings.load_toml(), may_rewrite=True)
     runtime.install(con, settings)
-    channel = control.ControlServer(con, settings.db)
+    channel = control.ControlServer(con, settings.db, commands.resolve)
     channel.start()  # read commands (and alerts add/remove) reach this connection through <db>.sock
     scheduler = build_scheduler(settings, con)
     scheduler.start()

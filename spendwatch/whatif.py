@@ -8,7 +8,7 @@ model's answers are, how its tokenizer counts) the result is also given as a low
 from __future__ import annotations
 
 import difflib
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -255,25 +255,3 @@ def _assumptions(s: Scenario, target: str, start: datetime, end: datetime) -> li
         out.append(f"range: input +-{RANGE_INPUT * 100:.0f} % (tokenizer), output +-{RANGE_OUTPUT * 100:.0f} % (answer length)")
     out.append("unpriced requests are left out of both totals")
     return out
-
-
-def with_evidence(con: duckdb.DuckDBPyConnection, s: Scenario, *, output_ratio: Decimal | None,
-                  escalate: Decimal | None) -> Scenario:
-    """The scenario with ``output_ratio`` and ``escalate`` as given, and where one is not given (None),
-    from the latest stored replay of its one feature on the target (measured answer length; the
-    loss rate as the escalation rate); without a replay, 1 and 0 as before."""
-    ev = None
-    if (output_ratio is None or escalate is None) and len(s.features) == 1:
-        from spendwatch.replay import evidence
-
-        ev = evidence.latest(con, s.features[0], s.to_model)
-    used = []
-    if output_ratio is None and ev is not None and ev.output_ratio is not None:
-        output_ratio = ev.output_ratio
-        used.append(f"answer length {ev.output_ratio:g}x")
-    if escalate is None and ev is not None:
-        escalate = ev.loss_rate
-        used.append(f"escalation {ev.loss_rate * 100:g} % (its loss rate)")
-    note = (f"from replay {ev.run_id} ({ev.samples} samples): " + ", ".join(used)) if ev and used else None
-    return replace(s, output_ratio=Decimal(1) if output_ratio is None else output_ratio,
-                   escalate=Decimal(0) if escalate is None else escalate, evidence=note)

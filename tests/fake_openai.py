@@ -113,6 +113,9 @@ class Handler(BaseHTTPRequestHandler):
                     Handler.counter += 1
                     payload["id"] = f"chatcmpl-unique-{Handler.counter:08d}"
                 payload["model"] = "gpt-4o-mini-2024-07-18"
+            if model.startswith("echo:"):  # answers as the model after "echo:" (same usage, own id)
+                payload["model"] = model.removeprefix("echo:")
+                payload["id"] += "-" + payload["model"]
             return self._send(200, json.dumps(payload).encode())
         if self.path.endswith("/responses"):
             payload = json.loads((FIX / "responses_reasoning_cached.json").read_text())

@@ -78,10 +78,13 @@ def test_one_spike_is_spend_made_not_a_run_rate(con):
     f = forecast.forecast_month_end(con, at=datetime(2026, 11, 23, 0, 0))
     # the spike is in the month to date: 164 + 300 = 464
     assert f["month_to_date_usd"] == D(464)
-    # the rest of the month is the weekdays' medians: Wednesdays 10, 10, 10, 310 -> median 10; the
-    # fortnights' median days are both $10 (growth 1): Nov 23..30 = 64 as without the spike
+    # history Oct 13..Nov 22 (Oct 12, the first day with spend, is skipped as maybe partial): the
+    # Wednesdays' median is 10, so Nov 18's ratio is 310 / 10 = 31 against a local level of 1 (the
+    # median of Nov 15-21) with no noise: an outlier, counted as a $10 Wednesday. Every other day sits
+    # at ratio 1: growth 1, and the weekday means of Nov 9-22 are 10 and 2: Nov 23..30 = 64 as without
+    # the spike
     assert f["forecast_usd"] == D(464 + 64)
-    # the spread: |deviations| from the Wednesdays' median 0, 0, 0, 300 -> their median 0; none
+    # the spread: the median deviation from the local level is 0 (one of 41 days deviates); none
     assert f["low_usd"] == f["high_usd"] == D(528)
 
 
@@ -95,7 +98,7 @@ def test_one_spike_sends_no_forecast_alert_under_budget(con):
         con, alerts.make_rule("month-forecast", kind="forecast", budget=600, channels=["log"])
     )
     # the evening of the spike: Nov 1..17 = 12 weekdays x 10 + 5 weekend days x 2 = 130, Nov 18 = 310;
-    # Nov 19..30 at the weekday medians = 88 (today already passed its median: nothing more) -> 528
+    # Nov 19..30 at the weekday means = 88 (today already passed its mean: nothing more) -> 528
     at = datetime(2026, 11, 18, 18, 0)
     assert forecast.forecast_month_end(con, at=at)["forecast_usd"] == D(130 + 310 + 88)
     assert [e.kind for e in alerts.check(con, at=at, now=at, dry_run=True)] == []

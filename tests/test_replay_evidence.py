@@ -192,7 +192,32 @@ def test_whatif_page_shows_the_evidence(replayed, monkeypatch):
     # the page's sentence prices the move with the measured ratio and loss rate: $8.95 a month (above)
     want = f"search → gpt-4o-mini saves $8.95/month (answer length and escalation as measured); {SENTENCE}"
     assert want in captions, captions
+    # the sliders start at the measured values (1.5x, 20 %), so the page's own figure is $3.55 too
+    assert at.slider(key="sw_whatif_output").value == 1.5
+    assert at.slider(key="sw_whatif_escalate").value == 20
+    assert [m.value for m in at.metric if m.label == "Simulated cost"] == ["$3.55"]
+    # moving a slider overrides the evidence and stays moved: 1M x 0.15 + 1M x 0.60 = $0.75
+    at.slider(key="sw_whatif_output").set_value(1.0)
+    at.slider(key="sw_whatif_escalate").set_value(0)
+    at.run()
+    assert [m.value for m in at.metric if m.label == "Simulated cost"] == ["$0.75"]
     at.session_state["sw_whatif_features"] = []
     at.run()
     assert any("quality on gpt-4o-mini unverified" in c.value for c in at.text)
     runtime.reset()
+
+
+@pytest.mark.parametrize(
+    ("ratio", "loss", "want"),
+    [
+        (D("1.389"), D("0.2"), {"sw_whatif_output": 1.4, "sw_whatif_escalate": 20}),
+        (D("5"), D("0.9"), {"sw_whatif_output": 3.0, "sw_whatif_escalate": 50}),
+        (D("0.1"), D("0.004"), {"sw_whatif_output": 0.25, "sw_whatif_escalate": 0}),
+        (None, D("0.125"), {"sw_whatif_escalate": 12}),
+    ],
+)
+def test_slider_values_snap_to_the_sliders(ratio, loss, want):
+    ev = evidence.Evidence(
+        "rp_1", "search", "gpt-4o-mini", None, 5, 80.0, 38.0, 96.0, loss, ratio, RUN_AT
+    )
+    assert evidence.slider_values(ev) == want

@@ -46,6 +46,11 @@ c0.selectbox("From model", models, key=sidebar.choice("sw_whatif_from", models, 
 source = st.session_state["sw_whatif_from"]
 targets = [t for t in data.target_models() if _embedding(t) == _embedding(source)]
 c2.selectbox("Move them to", targets, key=sidebar.choice("sw_whatif_target", targets, "gpt-4o-mini"))
+chosen = st.session_state["sw_whatif_features"]
+measured = evidence.latest(data.cursor(), chosen[0], st.session_state["sw_whatif_target"]) if len(chosen) == 1 else None
+if measured and st.session_state.get("_sw_whatif_seeded") != measured.run_id:
+    # a replayed feature: the sliders start at what the replay measured (moving them still overrides)
+    st.session_state.update(evidence.slider_values(measured), _sw_whatif_seeded=measured.run_id)
 s1, s2, s3, s4 = st.columns(4)
 s1.slider("Share moved (%)", 0, 100, step=5, key=sidebar.default("sw_whatif_share", 100))
 s2.slider("Escalated back (%)", 0, 50, step=1, key=sidebar.default("sw_whatif_escalate", 0),
@@ -53,6 +58,9 @@ s2.slider("Escalated back (%)", 0, 50, step=1, key=sidebar.default("sw_whatif_es
 s3.slider("Answer length (x original)", 0.25, 3.0, step=0.05, key=sidebar.default("sw_whatif_output", 1.0))
 s4.slider("Cache hit (%)", 0, 100, step=5, key=sidebar.default("sw_whatif_cache", 50),
           disabled=not st.session_state.get("sw_whatif_cache_on", False))
+if measured:
+    st.caption(f"Answer length and escalation start at what replay {measured.run_id} measured on "
+               f"{measured.finished_at:%Y-%m-%d}.")
 b1, b2 = st.columns(2)
 b1.checkbox("Set the cache-hit rate (else as today)", key=sidebar.default("sw_whatif_cache_on", False))
 b2.checkbox("Send moved requests through the Batch API", key=sidebar.default("sw_whatif_batch", False))

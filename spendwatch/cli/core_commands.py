@@ -256,6 +256,10 @@ def _price_lines(model: str, tier: str, row: dict) -> list[str]:
             f"{usd_exact(lc['input_per_mtok'])}, cached {usd_exact(lc['cached_per_mtok'])}, output "
             f"{usd_exact(lc['output_per_mtok'])} / 1M tokens"
         )
+    if row.get("residency_factor") is not None:
+        pct = ((row["residency_factor"] - 1) * 100).normalize()
+        lines.append(f"  data residency (eu./us. API hosts): +{pct:f} % on every token part "
+                     "(not on tool-call fees)")
     lines.append(f"  source: {row['source']}")
     if row["parts_source"]:
         lines.append(f"  parts: {row['parts_source']}")
@@ -288,8 +292,7 @@ def explain_cmd(
     echo(f"{request_id}: {row[0]}, {row[2]} tier, {row[1]:%Y-%m-%d %H:%M:%S} UTC")
     for p in parts:
         cost = "unknown" if p["cost_usd"] is None else usd_exact(p["cost_usd"])
-        echo(f"  {p['part']}: {p['quantity'].normalize():,f} {p['unit']} × {usd_exact(p['rate'])}/{p['per']}"
-                   f" = {cost}  ({p['source']})")
+        echo(f"  {p['part']}: {explain.describe(p)} = {cost}  ({p['source']})")
     typer.echo(f"  total: {'unknown (no usage recorded)' if row[3] is None else usd_exact(row[3])}")
 
 

@@ -16,6 +16,7 @@ from spendwatch.cli.common import ConfigOption, DbOption, call, open_store, sett
 from spendwatch.cli.output import Table, echo, format_option, plain
 from spendwatch.clock import utc_now
 from spendwatch.money import usd
+from spendwatch.replay import evidence
 
 
 def _fraction(name: str, value: str | None, *, low: Decimal = Decimal(0), high: Decimal | None = Decimal(1)) -> Decimal | None:
@@ -73,7 +74,7 @@ def whatif_cmd(
     escalate_given = _fraction("--escalate", escalate)
     con = open_store(settings_for(db, config), read_only=True)
     call(whatif.target_price_model, con, to)  # an unknown target is the first thing to hear about
-    scenario = call(whatif.with_evidence, con, scenario, output_ratio=ratio_given, escalate=escalate_given)
+    scenario = call(evidence.with_evidence, con, scenario, output_ratio=ratio_given, escalate=escalate_given)
     empty = call(days.empty_window, con, start, end)
     if empty:
         typer.echo(empty, err=format == "json")
@@ -103,8 +104,6 @@ def whatif_cmd(
     for a in result.assumptions:
         out.print(Text(plain(f"  · {a}")))
     if len(scenario.features) == 1:
-        from spendwatch.replay import evidence
-
         echo(call(evidence.line, con, scenario.features[0], to, result.monthly_savings_usd))
 
 

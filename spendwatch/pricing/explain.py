@@ -29,6 +29,8 @@ PER_LABEL = {
     "seconds": "minute",
 }
 TEXT_PARTS = {"input", "cached_input", "output"}
+FEMTO = Decimal("1e-15")
+UPLIFT = "residency_uplift"  # quantity: the token parts' cost (1e-15 USD); rate: the factor - 1
 
 
 def cost_parts(con: duckdb.DuckDBPyConnection, request_id: str) -> list[dict[str, Any]]:
@@ -36,6 +38,9 @@ def cost_parts(con: duckdb.DuckDBPyConnection, request_id: str) -> list[dict[str
     rows = store.fetch_dicts(con, store.query("request_cost_parts"), {"request_id": request_id})
     out = []
     for r in rows:
+        if r["part"] == UPLIFT:
+            out.append(_uplift(r))
+            continue
         rate = (Decimal(r["usd_per_unit"]) * PER[r["unit"]]).quantize(Decimal("1e-12")).normalize()
         part = r["part"] + (
             " (long context)" if r["long_context"] and r["unit"] == "tokens" else ""
@@ -63,6 +68,26 @@ def cost_parts(con: duckdb.DuckDBPyConnection, request_id: str) -> list[dict[str
     return out
 
 
+def _uplift(r: dict[str, Any]) -> dict[str, Any]:
+    """The data-residency uplift as a part: ``rate`` × the token parts' cost (``quantity``, in USD)."""
+    return {
+        "part": f"{UPLIFT} ({r['data_residency']})",
+        "quantity": (Decimal(r["quantity"]) * FEMTO).normalize(),
+        "unit": "USD",
+        "rate": (Decimal(r["usd_per_unit"]) / FEMTO).quantize(Decimal("1e-9")).normalize(),
+        "per": "USD of tokens",
+        "cost_usd": r["cost_usd"],
+        "source": _part_source(r["parts_source"], UPLIFT),
+    }
+
+
+def describe(p: dict[str, Any]) -> str:
+    """'300 tokens × $4.00/1M tokens', or '+10 % of $0.046 token cost' for the residency uplift."""
+    if p["unit"] == "USD":
+        return f"+{(p['rate'] * 100).normalize():f} % of {usd_exact(p['quantity'])} token cost"
+    return f"{p['quantity'].normalize():,f} {p['unit']} × {usd_exact(p['rate'])}/{p['per']}"
+
+
 def _part_source(parts_source: str | None, part: str) -> str:
     """This part's entry of the price row's ``parts_source`` ('part: source; ...')."""
     key = {"audio_seconds": "audio_hour"}.get(part, part)
@@ -74,10 +99,7 @@ def _part_source(parts_source: str | None, part: str) -> str:
 
 def formula(parts: list[dict[str, Any]]) -> str:
     """'300 tokens × $4.00/1M tokens + … = $0.09104'."""
-    terms = [
-        f"{p['quantity'].normalize():,f} {p['unit']} × {usd_exact(p['rate'])}/{p['per']}"
-        for p in parts
-    ]
+    terms = [describe(p) for p in parts]
     total = sum((p["cost_usd"] for p in parts if p["cost_usd"] is not None), start=Decimal(0))
     return " + ".join(terms) + f" = {usd_exact(total)}"
 

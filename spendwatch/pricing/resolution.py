@@ -109,7 +109,7 @@ def price_in_force(
 
     Keys: model, price_model, rule, tier, effective_from, valid_to, input/cached/output_per_mtok,
     source, parts (list of {part, rate, unit}), long_context (threshold and rates, or None),
-    parts_source."""
+    parts_source, residency_factor (× the token parts on an eu./us. data-residency host, or None)."""
     from spendwatch import store
 
     res = resolve(model, price_keys(con))
@@ -152,6 +152,7 @@ def price_in_force(
         "parts": parts,
         "long_context": lc,
         "parts_source": r["parts_source"],
+        "residency_factor": r["residency_factor"],
     }
 
 

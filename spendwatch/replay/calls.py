@@ -245,17 +245,7 @@ def from_batch_body(
             "original_output_tokens": sample.output_tokens,
             "retries": 0,
         }
-    msg = body["choices"][0]["message"]
-    answer = (
-        json.dumps(
-            [
-                {"name": t["function"]["name"], "arguments": t["function"]["arguments"]}
-                for t in msg["tool_calls"]
-            ]
-        )
-        if msg.get("tool_calls")
-        else msg.get("content")
-    )
+    answer = answer_of(body)
     usage = body.get("usage") or {}
     row = {
         "sample_id": sample.sample_id,

@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from spendwatch import store
+from spendwatch import store, whatif
 from spendwatch.money import usd
 from spendwatch.replay import agreement
 
@@ -78,6 +78,16 @@ def latest(con: duckdb.DuckDBPyConnection, feature: str, target: str) -> Evidenc
     return None
 
 
+def slider_values(ev: Evidence) -> dict[str, float | int]:
+    """The What-if page's starting "answer length" and "escalated back" for a replayed feature: the
+    measured values, snapped to the sliders' steps and ranges (0.25–3.0 by 0.05; 0–50 %)."""
+    out: dict[str, float | int] = {"sw_whatif_escalate": min(50, max(0, round(ev.loss_rate * 100)))}
+    if ev.output_ratio is not None:
+        snapped = round(ev.output_ratio * 20) / 20
+        out["sw_whatif_output"] = float(min(Decimal(3), max(Decimal("0.25"), Decimal(snapped))))
+    return out
+
+
 def command_for(feature: str, target: str) -> str:
     return f"spendwatch replay --feature {feature} --to {target} --sample 200"
 
@@ -122,11 +132,29 @@ def for_scenario(
     ev = latest(con, features[0], scenario.to_model) if len(features) == 1 else None
     if ev is None:
         return lines(con, features, scenario.to_model)
-    from spendwatch import whatif
-
-    measured = whatif.with_evidence(con, scenario, output_ratio=None, escalate=None)
+    measured = with_evidence(con, scenario, output_ratio=None, escalate=None)
     result = whatif.simulate(con, replace(measured, with_range=False), now=now)
     return [
         f"{features[0]} → {scenario.to_model} saves {usd(result.monthly_savings_usd)}/month "
         f"(answer length and escalation as measured); {ev.sentence()}"
     ]
+
+
+def with_evidence(con: duckdb.DuckDBPyConnection, s: whatif.Scenario, *, output_ratio: Decimal | None,
+                  escalate: Decimal | None) -> whatif.Scenario:
+    """The scenario with ``output_ratio`` and ``escalate`` as given, and where one is not given (None),
+    from the latest stored replay of its one feature on the target (measured answer length; the
+    loss rate as the escalation rate); without a replay, 1 and 0 as before."""
+    ev = None
+    if (output_ratio is None or escalate is None) and len(s.features) == 1:
+        ev = latest(con, s.features[0], s.to_model)
+    used = []
+    if output_ratio is None and ev is not None and ev.output_ratio is not None:
+        output_ratio = ev.output_ratio
+        used.append(f"answer length {ev.output_ratio:g}x")
+    if escalate is None and ev is not None:
+        escalate = ev.loss_rate
+        used.append(f"escalation {ev.loss_rate * 100:g} % (its loss rate)")
+    note = (f"from replay {ev.run_id} ({ev.samples} samples): " + ", ".join(used)) if ev and used else None
+    return replace(s, output_ratio=Decimal(1) if output_ratio is None else output_ratio,
+                   escalate=Decimal(0) if escalate is None else escalate, evidence=note)

@@ -4,7 +4,7 @@
 -- rate. Parts: the model's own row for the tier, else its standard row (token parts x 50 % on batch),
 -- else the '*' default (tool-call fees, dated 2000-01-01: they start no period of their own).
 -- Long context: the input-side rates x the input factor and the output rate x the output factor,
--- over the model's threshold.
+-- over the model's threshold. Residency uplift: a factor, the same on every tier (never halved on batch).
 INSERT INTO price_rates BY NAME
 WITH tiers AS (SELECT unnest(['standard', 'batch', 'flex', 'priority']) AS tier),
 points AS (
@@ -71,6 +71,7 @@ pivoted AS (
            max(rate) FILTER (WHERE part = 'code_interpreter') AS code_interpreter,
            max(rate) FILTER (WHERE part = 'search_preview') AS search_preview,
            max(rate) FILTER (WHERE part = 'audio_hour') AS audio_hour,
+           max(rate) FILTER (WHERE part = 'residency_uplift') AS residency_uplift,
            string_agg(part || ': ' || source, '; ' ORDER BY part) AS parts_source
     FROM parts
     GROUP BY ALL
@@ -99,7 +100,8 @@ SELECT f.model AS price_model, f.tier, f.effective_from AS valid_from,
        (code_interpreter::DECIMAL(38, 9) * 1000000000000000)::BIGINT AS code_session_fusd,
        (search_preview::DECIMAL(38, 9) * 1000000000000)::BIGINT AS search_request_fusd,
        (audio_hour::DECIMAL(38, 9) * 1000000000)::BIGINT AS audio_hour_nano,
-       parts_source
+       parts_source,
+       residency_uplift AS residency_factor  -- x the token parts on a data-residency host (NULL: no uplift)
 FROM final f
 LEFT JOIN pivoted v ON v.model = f.model AND v.tier = f.tier AND v.effective_from = f.effective_from
 WHERE input_rate IS NOT NULL AND output_rate IS NOT NULL
