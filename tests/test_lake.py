@@ -367,3 +367,34 @@ def test_statement_splitter_and_spark_dialect():
     )
     with pytest.raises(SpendwatchError, match="unnest"):
         views.to_spark("SELECT unnest([1, 2])")
+
+
+@pytest.mark.integration
+def test_serve_syncs_the_lake_and_lake_sync_runs_beside_it(template, tmp_path):
+    """A real `spendwatch serve` with [lake] dir syncs the lake; `lake sync` while it holds the file
+    is run by the server (routed), and that lake reports what the database reports."""
+    from tests.test_serve_control import Serve
+
+    shutil.copy(template / "db.duckdb", tmp_path / "db.duckdb")
+    (tmp_path / "spendwatch.toml").write_text(
+        '[lake]\ndir = "served"\ninterval = 3600\n', encoding="utf-8"
+    )
+    serve = Serve(tmp_path / "db.duckdb", tmp_path)
+    try:
+        manifest = tmp_path / "served" / sync.MANIFEST
+        for _ in range(300):
+            if manifest.exists():
+                break
+            threading.Event().wait(0.2)
+        assert json.loads(manifest.read_text())["requests"]["2026-11-05"]["requests"] == 4
+        r = _cli("lake", "sync", "beside", "--db", "db.duckdb", cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert "36 days written (144 requests)" in r.stdout
+        db = _cli(
+            "report", "--db", "db.duckdb", "--by", "day,model", "--format", "csv", cwd=tmp_path
+        )
+    finally:
+        serve.stop()
+    for lake in ("served", "beside"):
+        lk = _cli("report", "--lake", lake, "--by", "day,model", "--format", "csv", cwd=tmp_path)
+        assert lk.stdout == db.stdout and db.stdout.count("\n") > 30
