@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal as D
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from spendwatch import ingest, report, store
@@ -398,3 +399,21 @@ def test_serve_syncs_the_lake_and_lake_sync_runs_beside_it(template, tmp_path):
     for lake in ("served", "beside"):
         lk = _cli("report", "--lake", lake, "--by", "day,model", "--format", "csv", cwd=tmp_path)
         assert lk.stdout == db.stdout and db.stdout.count("\n") > 30
+
+
+def test_a_lake_synced_by_another_version_says_sync_again(built):
+    """Tables that do not fit this spendwatch's cost views: one line naming the fix; a sync repairs it."""
+    con, lake = built
+    prices = sync.table_path(lake, "price_rates")
+    old = duckdb.connect()
+    old.read_parquet(str(prices)).project("* EXCLUDE (lc_threshold)").write_parquet(
+        str(lake / "old.parquet")
+    )
+    os.replace(lake / "old.parquet", prices)
+    with pytest.raises(SpendwatchError) as e:
+        duck.open_lake(lake)
+    assert f"run `spendwatch lake sync {lake}` again" in str(e.value) and "\n" not in str(e.value)
+    assert sync.sync(con, lake, now=NOW).tables_written == ["price_rates"]
+    assert report.spend_report(duck.open_lake(lake), by=["model"]) == report.spend_report(
+        con, by=["model"]
+    )

@@ -30,7 +30,9 @@ from spendwatch.lake import spark as spark_engine
 from spendwatch.lake import sync
 from tests import lake_data
 
-pytestmark = pytest.mark.integration
+# One SparkSession for the module: under pytest-xdist (CI: -n 2 --dist loadgroup) all of it runs on
+# one worker, so the JVM starts once.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("spark")]
 
 GROUPINGS = [
     ["month", "feature"],

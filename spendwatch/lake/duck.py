@@ -48,6 +48,10 @@ def open_lake(lake: str | Path) -> duckdb.DuckDBPyConnection:
                 f"the lake {root} lacks {name} (run `spendwatch lake sync {root}`)"
             )
         con.read_parquet(str(path)).create_view(name)
-    for statement in views.cost_views():
-        con.execute(statement)
+    try:
+        for statement in views.cost_views():
+            con.execute(statement)
+    except duckdb.Error as e:
+        con.close()
+        raise sync.stale(root, e) from None
     return con

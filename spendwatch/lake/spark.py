@@ -86,8 +86,13 @@ def open_lake(spark: SparkSession, lake: str | Path) -> None:
     spark.read.option("mergeSchema", "true").parquet(*uris).createOrReplaceTempView("requests")
     for name in duck.READ_TABLES:
         spark.read.parquet(_uri(sync.table_path(root, name))).createOrReplaceTempView(name)
-    for statement in views.cost_views():
-        spark.sql(views.to_spark(statement))
+    try:
+        for statement in views.cost_views():
+            spark.sql(views.to_spark(statement))
+    except SpendwatchError:
+        raise
+    except Exception as e:  # pyspark's AnalysisException: a lake synced by another version
+        raise sync.stale(root, e) from None
 
 
 class SparkConnection:
@@ -99,8 +104,12 @@ class SparkConnection:
 
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> SparkResult:
         text, args = spark_statement(sql, params or {})
-        df = self.spark.sql(text, args=args or None)
-        return SparkResult([f.name for f in df.schema.fields], [tuple(r) for r in df.collect()])
+        try:
+            df = self.spark.sql(text, args=args or None)
+            return SparkResult([f.name for f in df.schema.fields], [tuple(r) for r in df.collect()])
+        except Exception as e:  # a JVM error is one line here, never a Java stack trace
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
+            raise SpendwatchError(f"Spark failed: {first}") from None
 
     def cursor(self) -> SparkConnection:
         return self

@@ -105,6 +105,7 @@ def sync(con: duckdb.DuckDBPyConnection, lake: str | Path, *, now: datetime) -> 
         old = read_manifest(root) or {}
         new: dict[str, Any] = {
             "format": FORMAT,
+            "schema": schema_version(),
             "columns": _columns(con),
             "requests": {},
             "tables": {},
@@ -139,20 +140,32 @@ def sync(con: duckdb.DuckDBPyConnection, lake: str | Path, *, now: datetime) -> 
                 {},
                 tmp,
                 table_path(root, name),
-                unless=old.get("tables", {}).get(name),
+                keep_same=True,
             )
             new["tables"][name] = digest[1]
             if digest[0]:
                 result.tables_written.append(name)
         shutil.rmtree(tmp, ignore_errors=True)
-        if (
-            new["requests"] != old.get("requests")
-            or new["tables"] != old.get("tables")
-            or schema_changed
-        ):
+        if schema_changed or any(new[k] != old.get(k) for k in ("requests", "tables", "schema")):
             new["synced_at"] = now.isoformat()
             _write_json(root / MANIFEST, new)
     return result
+
+
+def schema_version() -> int:
+    """The newest migration this spendwatch knows: the cost views a reader runs come from it."""
+    return max(v for v, _, _ in store.migrations())
+
+
+def stale(root: Path, error: Exception) -> SpendwatchError:
+    """One line for a lake whose tables do not fit this spendwatch's cost views (synced by another
+    version): sync it again."""
+    written = (read_manifest(root) or {}).get("schema", "unknown")
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    return SpendwatchError(
+        f"the lake {root} was synced by spendwatch schema {written} and this one is {schema_version()}: "
+        f"run `spendwatch lake sync {root}` again ({first})"
+    )
 
 
 def _columns(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -167,15 +180,15 @@ def _publish(
     tmp: Path,
     dest: Path,
     *,
-    unless: str | None = None,
+    keep_same: bool = False,
 ) -> tuple[bool, str]:
-    """Write the query's rows to a temp file, fsync it, rename it over ``dest``. With ``unless`` (the
-    digest of what ``dest`` holds), an identical result is dropped and ``dest`` is left untouched.
+    """Write the query's rows to a temp file, fsync it, rename it over ``dest``. With ``keep_same``, a
+    result byte for byte equal to what ``dest`` holds is dropped and ``dest`` is left untouched.
     Returns (published, sha256 of the content)."""
     part = tmp / f"{uuid.uuid4().hex}.parquet"
     con.sql(sql, params=params or None).write_parquet(str(part), compression="zstd")
     digest = _sha256(part)
-    if unless is not None and unless == digest and dest.exists():
+    if keep_same and dest.exists() and _sha256(dest) == digest:
         part.unlink()
         return False, digest
     _fsync(part)
