@@ -94,6 +94,8 @@ KINDS: list[tuple[str, dict]] = [
             },
         },
     ),
+    # a data-residency host: +10 % on the token parts of models released from 2026-03-05 (migration 0060)
+    ("residency", {**_chat("gpt-5.4", 12_345, 678, cached=1_024), "data_residency": "eu"}),
     ("unpriced", _chat("acme-x", 5000, 100)),
     (
         "error",

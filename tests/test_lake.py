@@ -282,7 +282,7 @@ def test_cli_report_lake_prints_what_report_db_prints(template, tmp_path):
     shutil.copy(template / "db.duckdb", tmp_path / "db.duckdb")
     r = _cli("lake", "sync", "lake", "--db", "db.duckdb", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "36 days written (144 requests)" in r.stdout
+    assert "36 days written (156 requests)" in r.stdout
     for args in (["--by", "month,feature", "--format", "csv", "--from-date", "2026-10-30"],):
         db = _cli("report", "--db", "db.duckdb", *args, cwd=tmp_path)
         lk = _cli("report", "--lake", "lake", *args, cwd=tmp_path)
@@ -390,7 +390,7 @@ def test_serve_syncs_the_lake_and_lake_sync_runs_beside_it(template, tmp_path):
         assert json.loads(manifest.read_text())["requests"]["2026-11-05"]["requests"] == 4
         r = _cli("lake", "sync", "beside", "--db", "db.duckdb", cwd=tmp_path)
         assert r.returncode == 0, r.stderr
-        assert "36 days written (144 requests)" in r.stdout
+        assert "36 days written (156 requests)" in r.stdout
         db = _cli(
             "report", "--db", "db.duckdb", "--by", "day,model", "--format", "csv", cwd=tmp_path
         )

@@ -92,7 +92,10 @@ def test_per_request_costs_and_a_figure_by_hand(engines):
     # + 2 file searches x $2.50/1k + 1 code interpreter session x $0.03:
     # (200,000 x 5 + 100,000 x 0.5 + 1000 x 22.5) / 1e6 + 0.03 + 0.005 + 0.03 = $1.1375
     assert costs["long_ctx_tools-4"] == D("1.1375")
-    assert costs["unpriced-0"] is None and costs["no_usage-1"] is None and costs["error-2"] == 0
+    # gpt-5.4 through eu.api.openai.com: $2.50 / cached $0.25 / out $15, +10 % on the token parts:
+    # (11,321 x 2.5 + 1,024 x 0.25 + 678 x 15) / 1e6 x 1.1 = 0.0387285 x 1.1 = $0.04260135
+    assert costs["residency-0"] == D("0.04260135")
+    assert costs["unpriced-2"] is None and costs["no_usage-0"] is None and costs["error-1"] == 0
 
 
 def test_cli_engine_spark_prints_what_the_database_prints(engines, monkeypatch):
