@@ -42,7 +42,7 @@ def timed(fn: Callable[[], Any], runs: int = 3) -> tuple[float, float, Any]:
         t = time.perf_counter()
         fn()
         rest.append(time.perf_counter() - t)
-    return first, statistics.median(rest), out
+    return first, statistics.median(rest) if rest else float("nan"), out
 
 
 def _key(row: dict) -> tuple:
@@ -54,7 +54,12 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--no-spark", action="store_true")
-    ap.add_argument("--runs", type=int, default=3, help="warm runs after the first")
+    ap.add_argument(
+        "--runs", type=int, default=3, help="warm runs after the first (0: the first only)"
+    )
+    ap.add_argument(
+        "--reports", type=int, default=len(REPORTS), help="time only the first N reports"
+    )
     ap.add_argument(
         "--dir", type=Path, default=None, help="work directory (default: a temporary one)"
     )
@@ -95,7 +100,7 @@ def main() -> None:
             f"{'(open / session start)':26}"
             + "".join(f"{opened.get(n, 0):>24.2f}" for n, _ in engines)
         )
-        for label, by, (first, last) in REPORTS:
+        for label, by, (first, last) in REPORTS[: args.reports]:
             cells, want = [], None
             for _, c in engines:
                 t0, warm, rows = timed(
