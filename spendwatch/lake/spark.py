@@ -51,11 +51,12 @@ def session(master: str | None = None, *, app: str = "spendwatch") -> SparkSessi
 
     builder = SparkSession.builder.appName(app).config("spark.ui.showConsoleProgress", "false")
     master = master or os.environ.get("SPARK_MASTER")
-    if master or "PYSPARK_GATEWAY_PORT" not in os.environ:  # spark-submit already set a master
-        builder = builder.master(master or DEFAULT_MASTER)
-    if (master or DEFAULT_MASTER).startswith(
-        "local"
-    ):  # one machine: not 200 shuffle tasks per group-by
+    if not master and "PYSPARK_GATEWAY_PORT" not in os.environ:  # else spark-submit set the master
+        master = DEFAULT_MASTER
+    if master:
+        builder = builder.master(master)
+    if master and master.startswith("local"):
+        # one machine: a few shuffle tasks per group-by, not Spark's default 200
         builder = builder.config("spark.sql.shuffle.partitions", str(2 * (os.cpu_count() or 2)))
     for key, value in SESSION_CONF.items():
         builder = builder.config(key, value)
@@ -63,11 +64,9 @@ def session(master: str | None = None, *, app: str = "spendwatch") -> SparkSessi
         spark = builder.getOrCreate()
     except Exception as e:  # no Java, a master that does not answer: one line, not a JVM trace
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise SpendwatchError(f"cannot start Spark ({master or DEFAULT_MASTER}): {first}") from None
-    for (
-        key,
-        value,
-    ) in SESSION_CONF.items():  # a session that already existed keeps its own otherwise
+        raise SpendwatchError(f"cannot start Spark ({master or 'spark-submit'}): {first}") from None
+    # a session that already existed (spark-submit, a notebook) would keep its own settings otherwise
+    for key, value in SESSION_CONF.items():
         spark.conf.set(key, value)
     spark.sparkContext.setLogLevel("ERROR")
     return spark
