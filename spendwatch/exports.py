@@ -67,11 +67,26 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
         os.chmod(tmp, 0o644 & ~_umask())
         os.replace(tmp, path)
         tmp = None
+        fsync_dir(path.parent)
     except OSError as e:
         raise SpendwatchError(f"cannot write {path}: {e.strerror or e} (the previous file, if any, is unchanged)") from None
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename in ``path`` durable (some mounts refuse to fsync a directory: ignored)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _umask() -> int:

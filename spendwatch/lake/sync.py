@@ -33,7 +33,7 @@ from typing import Any
 
 import duckdb
 
-from spendwatch import store
+from spendwatch import exports, store
 from spendwatch.errors import SpendwatchError
 
 FORMAT = 1
@@ -199,13 +199,8 @@ def _publish(
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f"_{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=1, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    _fsync(path.parent)
+    text = json.dumps(data, indent=1, sort_keys=True)
+    exports.write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def _sha256(path: Path) -> str:
