@@ -29,14 +29,15 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from spendwatch.ingest import IngestResult, ingest_bytes
+from spendwatch import store
+from spendwatch.ingest import IngestResult, ingest_bytes, known_ids, remember_ids
 from spendwatch.scheduler import job_factory
 
 try:  # pydantic-core (always there with openai / pydantic-settings) encodes records in Rust
@@ -288,17 +289,44 @@ def drain(
     future timestamps; ``host_id``: this host's name, as its writers use it (``SPENDWATCH_HOST_ID``)."""
     total = IngestResult("spool")
     finish_orphans(directory, grace=part_grace, stale=part_stale, host_id=host_id)
-    for seg in finished_segments(directory):
-        key = f"spool:{seg.name}"
-        done = con.execute(
-            "SELECT count(*) FROM ingest_log WHERE kind = 'spool' AND unit_key = ?", [key]
-        ).fetchall()
-        if not done[0][0]:
-            total = total + ingest_bytes(  # split on \n only: U+2028 in a tag is data
-                con, seg.read_bytes(), source=f"spool:{seg.name}", kind="spool", unit_key=key, now=now
-            )
-        seg.unlink(missing_ok=True)
+    segments = finished_segments(directory)
+    if not segments:
+        return total
+    done = {k for (k,) in con.execute(
+        "SELECT unit_key FROM ingest_log WHERE kind = 'spool' AND unit_key IN (SELECT unnest($k::VARCHAR[]))",
+        {"k": [f"spool:{seg.name}" for seg in segments]}).fetchall()}
+    for seg in segments:
+        if f"spool:{seg.name}" in done:
+            seg.unlink(missing_ok=True)
+    for group in _groups([seg for seg in segments if f"spool:{seg.name}" not in done]):
+        todo = [(seg, seg.read_bytes()) for seg in group]
+        with store.request_writes():  # one scan of the stored ids per group of segments, not per segment
+            known_ids(con, [body for _, body in todo])
+            for seg, body in todo:
+                total = total + ingest_bytes(  # split on \n only: U+2028 in a tag is data
+                    con, body, source=f"spool:{seg.name}", kind="spool", unit_key=f"spool:{seg.name}", now=now,
+                    stored="_known", before_commit=remember_ids,
+                )
+                seg.unlink(missing_ok=True)
     return total
+
+
+# A drain pass reads this much of the spool into memory at once (after downtime there can be hours of it).
+GROUP_BYTES = 64 * 1024 * 1024
+
+
+def _groups(segments: list[Path]) -> Iterator[list[Path]]:
+    group: list[Path] = []
+    size = 0
+    for seg in segments:
+        n = seg.stat().st_size
+        if group and size + n > GROUP_BYTES:
+            yield group
+            group, size = [], 0
+        group.append(seg)
+        size += n
+    if group:
+        yield group
 
 
 @job_factory

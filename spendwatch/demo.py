@@ -275,7 +275,7 @@ def generate(
         }
     )
     con.register("_demo_rows", table)
-    with transaction(con):
+    with store.request_writes(), transaction(con):
         inserted = con.execute(
             "INSERT INTO requests (request_id, ts, model, feature, project_id, api_key_id, user_id, endpoint, batch,"
             " status, error_type, http_status, latency_ms, input_tokens, cached_tokens, output_tokens, reasoning_tokens,"
@@ -283,7 +283,7 @@ def generate(
             " SELECT request_id, ts, model, feature, project_id, api_key_id, user_id, endpoint, batch, status,"
             " CASE WHEN status = 'error' THEN 'RateLimitError' END, http_status, latency_ms, input_tokens,"
             " cached_tokens, output_tokens, reasoning_tokens, 'default', 'demo'"
-            " FROM _demo_rows ON CONFLICT DO NOTHING"
+            " FROM _demo_rows d ANTI JOIN requests r ON r.request_id = d.request_id"
         ).fetchall()[0][0]
         refresh_model_map(con)
         con.execute(

@@ -6,7 +6,7 @@ of it or none of it (DuckDB rolls back an uncommitted transaction on the next op
 A JSONL file first tries the fast path: DuckDB's ``read_json`` reads the whole file in one statement
 that checks every row with the same SQL as the robust path and inserts it. A file that needs anything
 else (a line to quarantine, a record without an id, a request id twice in the file) makes that
-statement fail; it is rolled back and the file is staged line by line as before, so the rows and
+statement fail or is found right after it; it is rolled back and the file is staged line by line as before, so the rows and
 counts are the same either way.
 """
 
@@ -75,19 +75,21 @@ def commit_staged(
     unit_key: str,
     started_at: datetime | None = None,
     before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    stored: str = "requests",
 ) -> IngestResult:
     """Check ``_lines`` and write the unit in one transaction; ``before_commit`` joins that transaction
     (the spool uses it to mark a segment done atomically with its rows). ``started_at`` is the
-    ingesting clock (future timestamps are counted against it)."""
+    ingesting clock (future timestamps are counted against it). ``stored``: the table of request ids
+    already stored that the unit is anti-joined with (``_known`` from :func:`known_ids`, else all of
+    ``requests``)."""
     started_at = started_at or utc_now()
-    records = store.render("check_records", fields=store.query("record_fields_lines"))
-    con.execute(store.render("normalize_records", records=records))
+    normalize_staged(con)
     lines_read, bad = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE reason IS NOT NULL) FROM _staged"
     ).fetchone()
     params = {"source": source}
-    with store.transaction(con):
-        inserted = con.execute(store.query("insert_staged_requests"), params).fetchone()[0]
+    with store.request_writes(), store.transaction(con):
+        inserted = con.execute(store.render("insert_staged_requests", stored=stored), params).fetchone()[0]
         con.execute(store.query("insert_staged_quarantine"), params)
         refresh_model_map(con, new_in="_staged")
         result = IngestResult(source, lines_read, inserted, lines_read - bad - inserted, bad,
@@ -137,9 +139,11 @@ def _ingest_jsonl_fast(
     with ThreadPoolExecutor(1) as pool:
         shape = pool.submit(files.jsonl_shape, path)
         try:
-            with store.transaction(con):
+            with store.request_writes(), store.transaction(con):
                 inserted = con.execute(sql, {**params, "source": source}).fetchone()[0]
-                models = [m for (m,) in con.execute(store.query("inserted_models"), {"source": source}).fetchall()]
+                models, distinct_ids = con.execute(store.query("inserted_models"), {"source": source}).fetchone()
+                if distinct_ids < inserted:
+                    raise _NeedsRobustPath  # a request id twice in the file: the first line wins, line by line
                 try:
                     lines_read, odd_whitespace = shape.result()
                 except (OSError, ValueError):  # e.g. the file shrank to nothing meanwhile
@@ -153,7 +157,7 @@ def _ingest_jsonl_fast(
                     raise _NeedsRobustPath  # the file changed under us: read it once, the robust way
                 # refresh_model_map reads the batch's model names from _staged
                 con.execute("CREATE OR REPLACE TEMP TABLE _staged AS SELECT unnest($m::VARCHAR[]) AS model",
-                            {"m": models})
+                            {"m": models or []})
                 refresh_model_map(con, new_in="_staged")
                 result = IngestResult(source, lines_read, inserted, lines_read - inserted, 0,
                                       _future(con, source, started_at))
@@ -183,7 +187,8 @@ def ingest_lines(
 
 def ingest_bytes(
     con: duckdb.DuckDBPyConnection, data: bytes, *, source: str, kind: str, unit_key: str,
-    now: datetime | None = None,
+    now: datetime | None = None, stored: str = "requests",
+    before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> IngestResult:
     """Ingest newline-delimited JSON bytes (a spool segment): split on ``\\n`` only, a line that is
     not UTF-8 quarantined, as for a JSONL file."""
@@ -191,7 +196,35 @@ def ingest_bytes(
     with _one_line(source):
         files.create_lines_table(con)
         files.stage_bytes(con, data)
-        return commit_staged(con, source=source, kind=kind, unit_key=unit_key, started_at=started)
+        return commit_staged(con, source=source, kind=kind, unit_key=unit_key, started_at=started,
+                             stored=stored, before_commit=before_commit)
+
+
+def normalize_staged(con: duckdb.DuckDBPyConnection) -> None:
+    """``_lines`` → ``_staged``: every line checked into a request row or a reason (the robust path)."""
+    records = store.render("check_records", fields=store.query("record_fields_lines"))
+    con.execute(store.render("normalize_records", records=records))
+
+
+def known_ids(con: duckdb.DuckDBPyConnection, bodies: Iterable[bytes]) -> None:
+    """Fill the temp table ``_known`` with the stored request ids that the units in ``bodies`` could
+    repeat: one scan of ``requests`` for many small units (the spool's segments), where each unit
+    anti-joined with the whole table would scan it once each. Call it, and ingest those units with
+    ``stored="_known"`` and :func:`remember_ids` as ``before_commit``, all under
+    ``store.request_writes()``, so nothing else inserts meanwhile."""
+    files.create_lines_table(con)
+    for body in bodies:
+        files.stage_bytes(con, body)
+    normalize_staged(con)  # the ids exactly as the units will compute them (md5 of the line when none)
+    con.execute(store.query("known_ids"))
+    con.execute("DROP TABLE IF EXISTS _staged")
+    con.execute("DROP TABLE IF EXISTS _lines")
+
+
+def remember_ids(con: duckdb.DuckDBPyConnection) -> None:
+    """A unit's ids join ``_known`` in its own transaction: a later unit of the same pass repeating one is
+    a duplicate."""
+    con.execute("INSERT INTO _known SELECT request_id FROM _staged WHERE reason IS NULL")
 
 
 def ingest_file(

@@ -7,6 +7,7 @@ take their own ``con.cursor()``. Other processes hand records over through the s
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -167,6 +168,19 @@ def render(name: str, **identifiers: str) -> str:
     if "{{" in text:
         raise ValueError(f"query {name} has unfilled slots")
     return text
+
+
+_REQUEST_WRITES = threading.RLock()
+
+
+@contextmanager
+def request_writes() -> Iterator[None]:
+    """Held around every transaction that inserts into ``requests``. The table has no unique index
+    (migration 0070): ids stay unique because each writer anti-joins what is stored, and the writers
+    of this process (the one writer: serve's jobs and routed commands share it) take turns, so two
+    cursors never insert the same id from two snapshots."""
+    with _REQUEST_WRITES:
+        yield
 
 
 @contextmanager

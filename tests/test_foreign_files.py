@@ -5,6 +5,7 @@ line with nothing half-written, a missing --spool-dir is an error."""
 from __future__ import annotations
 
 import hashlib
+import random
 import resource
 import signal
 import sqlite3
@@ -116,9 +117,10 @@ def test_disk_full_during_ingest_is_one_line_and_nothing_half_written(tmp_path, 
     db = tmp_path / "full.duckdb"
     assert _cli("ingest", str(log), "--db", str(db)).returncode == 0
     big = tmp_path / "big.jsonl"
-    with open(big, "w") as f:  # ~40 MB of records: the database cannot grow to hold them
+    rnd = random.Random(1)
+    with open(big, "w") as f:  # ~40 MB of records, ~20 MB of it distinct text: the database cannot grow to hold them
         for i in range(100_000):
-            f.write(chat_record(f"b{i}", "gpt-4o", 100 + i, 10, feature="x" * 200) + "\n")
+            f.write(chat_record(f"b{i}", "gpt-4o", 100 + i, 10, feature=f"{rnd.getrandbits(800):0200x}") + "\n")
     limit = max(db.stat().st_size, 1 << 20) + (2 << 20)
     r = _cli("ingest", str(big), "--db", str(db), preexec=_limit_file_size(limit))
     _one_line_error(r, "nothing of it was written")

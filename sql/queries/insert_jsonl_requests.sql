@@ -3,11 +3,12 @@
 -- It only ever inserts a file that needs no quarantine: a row with a reason, a row without a request id
 -- (its id would be the md5 of the raw line), or a text field holding a number that read_json spells in
 -- exponent form (the `x < ':'` test only skips the regexp for text that cannot be one; numeric fields
--- cast the same from either spelling) raises an error, and so does the primary key on a request id
--- repeated inside the file. The caller then rolls back and ingests the file line by line.
--- The check sits in the join key, so it runs on every row, duplicates included. The statement returns
--- the inserted row count; the model names come from inserted_models.sql (RETURNING model would double
--- the statement's time).
+-- cast the same from either spelling) raises an error. A request id repeated inside the file is found
+-- after the insert by inserted_models.sql (requests has no index to refuse it: migration 0070). The
+-- caller then rolls back and ingests the file line by line.
+-- The check sits in the join key, so it runs on every row, duplicates included. ANTI JOIN (not NOT
+-- EXISTS, which plans as a mark join hashing every stored id) builds on the file and streams the stored
+-- ids past it. The statement returns the inserted row count.
 INSERT INTO requests (
     request_id, ts, model, endpoint, feature, project_id, api_key_id, user_id, batch, service_tier,
     status, error_type, http_status, latency_ms, ttft_ms, retries,
@@ -45,4 +46,4 @@ FROM (
 {{records}}
     )
 ) s
-WHERE NOT EXISTS (SELECT 1 FROM requests r WHERE r.request_id = s.checked_id);
+ANTI JOIN requests r ON r.request_id = s.checked_id;
