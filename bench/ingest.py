@@ -6,7 +6,7 @@ Each round times, on fresh database files: DuckDB's read_json into a table; spen
 and, with --robust, the line-by-line path a file with lines to quarantine takes. Medians over
 --repeat rounds (the machine may be shared).
 
-    .venv/bin/python bench/ingest.py [--lines 1000000] [--repeat 3] [--robust]
+    .venv/bin/python bench/ingest.py [--lines 1000000] [--repeat 3] [--robust] [--random-ids]
 """
 
 from __future__ import annotations
@@ -28,10 +28,16 @@ from spendwatch.pricing import catalog
 MODELS = ["gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18", "o4-mini-2025-04-16", "text-embedding-3-small"]
 
 
-def generate(path: Path, n: int) -> None:
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def generate(path: Path, n: int, *, random_ids: bool = False) -> None:
+    """``random_ids``: ids as OpenAI mints them (``chatcmpl-`` + 29 random base-62 characters) rather
+    than in sequence; an index on the id is slower to fill with random keys."""
     rnd = random.Random(1)
     with open(path, "w") as f:
         for i in range(n):
+            rid = "chatcmpl-" + "".join(rnd.choices(ALPHABET, k=29)) if random_ids else f"chatcmpl-{i:09d}"
             p = rnd.randint(50, 8000)
             c = rnd.choice([0, 0, 1024, 2048]) if p > 2048 else 0
             if i % 4 == 3:
@@ -41,7 +47,7 @@ def generate(path: Path, n: int) -> None:
                 usage = {"prompt_tokens": p, "completion_tokens": 200, "total_tokens": p + 200,
                          "prompt_tokens_details": {"cached_tokens": c},
                          "completion_tokens_details": {"reasoning_tokens": 0}}
-            f.write(json.dumps({"request_id": f"chatcmpl-{i:09d}", "ts": f"2026-11-{1 + i % 28:02d}T12:00:00Z",
+            f.write(json.dumps({"request_id": rid, "ts": f"2026-11-{1 + i % 28:02d}T12:00:00Z",
                                 "model": MODELS[i % 4], "endpoint": "chat.completions",
                                 "feature": f"feature-{i % 12}", "project_id": f"proj_{i % 3}",
                                 "user_id": f"u_{i % 1000}", "batch": i % 10 == 0, "latency_ms": 800,
@@ -83,13 +89,14 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--robust", action="store_true", help="also time the line-by-line path")
+    ap.add_argument("--random-ids", action="store_true", help="random ids, as OpenAI's, not chatcmpl-000000001...")
     args = ap.parse_args()
     n = args.lines
     times: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as d:
         f = Path(d) / "requests.jsonl"
         t = time.perf_counter()
-        generate(f, n)
+        generate(f, n, random_ids=args.random_ids)
         print(f"generated {n:,} lines ({f.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f} s")
         for k in range(args.repeat):
             times.setdefault("duckdb", []).append(_duckdb_read_json(f, Path(d) / f"raw{k}.duckdb"))

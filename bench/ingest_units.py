@@ -43,7 +43,7 @@ def _round(db: str, work: str, k: int, out) -> None:
     spool_dir = w / f"spool{k}"
     spool_dir.mkdir()
     for s in range(10):
-        (spool_dir / f"seg{s:02d}.jsonl").write_text("\n".join(_lines(f"s{k}-{s}", 100)) + "\n")
+        (spool_dir / f"r{k}-seg{s:02d}.jsonl").write_text("\n".join(_lines(f"s{k}-{s}", 100)) + "\n")
     con = store.connect(db)
     times = {}
     for key, fn in [
