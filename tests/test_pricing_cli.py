@@ -40,6 +40,12 @@ def db(tmp_path):
                     "model": "gpt-4o-mini-tts",
                     "endpoint": "audio.speech",
                 },
+                {
+                    "request_id": "inhouse",
+                    "ts": "2026-11-02T10:00:00Z",
+                    "model": "acme-llm-v2",
+                    "usage": {"prompt_tokens": 100, "completion_tokens": 10},
+                },
             ]
         )
         + "\n"
@@ -96,6 +102,19 @@ def test_explain_shows_each_part_with_rate_and_source(db):
     assert r.stdout.splitlines()[-1] == "  total: unknown (no usage recorded)"
     r = _cli("explain", "nope", "--db", db)
     assert r.returncode == 1 and "no request 'nope'" in r.stderr
+
+
+def test_explain_of_an_unpriced_model_says_so(db):
+    """A model with no price (an in-house one) crashed `explain` with a TypeError traceback."""
+    r = _cli("explain", "inhouse", "--db", db)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    assert r.stdout.splitlines()[-1] == (
+        "  total: unknown — no price for acme-llm-v2 (add it to [[pricing.models]] in the TOML config)"
+    )
+    r = _cli("explain", "inhouse", "--db", db, "--format", "json")
+    out = json.loads(r.stdout)
+    assert out["cost_usd"] is None and out["parts"] == [] and out["priced"] is False
 
 
 def test_dashboard_explain_lists_parts_with_rates_and_sources(con):

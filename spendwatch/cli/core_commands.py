@@ -278,22 +278,27 @@ def explain_cmd(
 
     con = open_store(settings_for(db))
     row = con.execute(
-        "SELECT model, ts, price_tier, cost_usd FROM requests_priced WHERE request_id = ?", [request_id]
+        "SELECT model, ts, price_tier, cost_usd, input_rate IS NOT NULL FROM requests_priced WHERE request_id = ?",
+        [request_id],
     ).fetchone()
     if row is None:
         raise SpendwatchError(f"no request {request_id!r} in the database")
+    model, ts, tier, cost, priced = row
     parts = explain.cost_parts(con, request_id)
     if format == "json":
-        typer.echo(exports.to_json_text({"request_id": request_id, "model": row[0], "ts": row[1], "tier": row[2],
-                                         "cost_usd": row[3], "parts": parts}))
+        typer.echo(exports.to_json_text({"request_id": request_id, "model": model, "ts": ts, "tier": tier,
+                                         "cost_usd": cost, "priced": priced, "parts": parts}))
         return
     from spendwatch.money import usd_exact
 
-    echo(f"{request_id}: {row[0]}, {row[2]} tier, {row[1]:%Y-%m-%d %H:%M:%S} UTC")
+    echo(f"{request_id}: {model}, {tier} tier, {ts:%Y-%m-%d %H:%M:%S} UTC")
     for p in parts:
-        cost = "unknown" if p["cost_usd"] is None else usd_exact(p["cost_usd"])
-        echo(f"  {p['part']}: {explain.describe(p)} = {cost}  ({p['source']})")
-    typer.echo(f"  total: {'unknown (no usage recorded)' if row[3] is None else usd_exact(row[3])}")
+        part_cost = "unknown" if p["cost_usd"] is None else usd_exact(p["cost_usd"])
+        echo(f"  {p['part']}: {explain.describe(p)} = {part_cost}  ({p['source']})")
+    if not priced:
+        echo(f"  total: unknown — no price for {model} (add it to [[pricing.models]] in the TOML config)")
+    else:
+        typer.echo(f"  total: {'unknown (no usage recorded)' if cost is None else usd_exact(cost)}")
 
 
 @app.command("demo")

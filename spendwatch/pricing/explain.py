@@ -41,6 +41,8 @@ def cost_parts(con: duckdb.DuckDBPyConnection, request_id: str) -> list[dict[str
         if r["part"] == UPLIFT:
             out.append(_uplift(r))
             continue
+        if r["usd_per_unit"] is None:  # an unpriced model: no part has a rate (the caller says so)
+            continue
         rate = (Decimal(r["usd_per_unit"]) * PER[r["unit"]]).quantize(Decimal("1e-12")).normalize()
         part = r["part"] + (
             " (long context)" if r["long_context"] and r["unit"] == "tokens" else ""
