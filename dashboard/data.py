@@ -332,16 +332,19 @@ def save_cost_centres(mapping: dict[str, str | None], *, by: str) -> str | None:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def period_rows(start, end, by: tuple[str, ...], centres: tuple[tuple[str, str], ...]) -> list[dict]:
+def period_rows(start, end, by: tuple[str, ...], centres: tuple[tuple[str, str], ...],
+                values: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> list[dict]:
     from spendwatch import period_report
 
     rollups_ready()
-    return period_report.rows(cursor(), start=start, end=end, by=list(by), cost_centres=dict(centres))
+    return period_report.rows(cursor(), start=start, end=end, by=list(by), cost_centres=dict(centres),
+                              values=dict(values))
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def period_file(start, end, by: tuple[str, ...], centres: tuple[tuple[str, str], ...], fmt: str, title: str) -> bytes:
+def period_file(start, end, by: tuple[str, ...], centres: tuple[tuple[str, str], ...], fmt: str, title: str,
+                values: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> bytes:
     from spendwatch import report
 
-    rows = period_rows(start, end, by, centres)
+    rows = period_rows(start, end, by, centres, values)
     return analytics.report_bytes(rows, columns=[*by, *report.METRICS], fmt=fmt, title=title)

@@ -91,9 +91,19 @@ def filters() -> Filters:
 def describe(f: Filters) -> str:
     """A one-line caption of what the page shows (markdown: the chosen values are escaped)."""
     first, last = dates()
-    parts = [f"{first:%d %b %Y} – {last:%d %b %Y} ({f.tz})"]
-    for name, (field, _) in FILTERS.items():
-        vals = getattr(f, field)
-        if vals:
-            parts.append(f"{LABELS[name].lower()}: {', '.join(plain(v) for v in vals)}")
-    return " · ".join(parts)
+    return " · ".join([f"{first:%d %b %Y} – {last:%d %b %Y} ({f.tz})", *_value_parts(f)])
+
+
+def describe_values(f: Filters) -> str:
+    """The value filters alone ('feature: search · model: gpt-4o'), '' when none (markdown-escaped)."""
+    return " · ".join(_value_parts(f))
+
+
+def values(f: Filters) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The value filters that are set, as (Filters field, values) pairs: hashable for st.cache_data."""
+    return tuple((field, getattr(f, field)) for field, _ in FILTERS.values() if getattr(f, field))
+
+
+def _value_parts(f: Filters) -> list[str]:
+    return [f"{LABELS[name].lower()}: {', '.join(plain(v) for v in getattr(f, field))}"
+            for name, (field, _) in FILTERS.items() if getattr(f, field)]

@@ -3,6 +3,7 @@ the rows behind the Reports page, its pivot table and its downloads. Money stays
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -85,10 +86,13 @@ def rows(
     end: datetime,
     by: list[str],
     cost_centres: dict[str, str] | None = None,
+    values: Mapping[str, Sequence[str]] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per combination of ``by`` (one or two of DIMENSIONS) then report.METRICS, over
     [start, end); ``cost_centre`` sums features through ``cost_centres`` (others '(unassigned)').
-    Ordered by cost descending. Totals equal `spendwatch report` over the same window."""
+    ``values``: the dashboard's value filters by Filters field (``features``, ``projects``, ``models``,
+    ``api_keys``, ``users``); none: all traffic. Ordered by cost descending. Unfiltered totals equal
+    `spendwatch report` over the same window."""
     from spendwatch import explore
 
     bad = [b for b in by if b not in DIMENSIONS]
@@ -96,7 +100,8 @@ def rows(
         raise ValueError(f"group by one or two of {', '.join(DIMENSIONS)}")
     dims = ["feature" if b == "cost_centre" else b for b in by]
     dims = list(dict.fromkeys(dims))  # cost centre × feature groups by feature once
-    raw = explore.grouped(con, explore.Filters(start, end), by=dims)
+    f = explore.Filters(start, end, **{k: tuple(v) for k, v in (values or {}).items()})
+    raw = explore.grouped(con, f, by=dims)
     centres = cost_centres or {}
     acc: dict[tuple, dict[str, Any]] = {}
     for r in raw:

@@ -419,3 +419,37 @@ def test_chargeback_cli_uses_the_saved_mapping_with_the_toml_winning(tmp_path):
         if row["cost_centre"]
     }
     assert owed == {"Growth": Decimal("1.04"), "Support": Decimal("4.39")}
+
+
+def test_the_sidebar_filters_apply_to_the_report(db, monkeypatch):
+    """With a feature chosen in the sidebar the report and its chart rows hold that feature
+    only; unticking the box gives all traffic again. Q4 search: r1 12.50 + r4 0.75 + r5 1,250.00."""
+    at = _app(db, monkeypatch, state={"sw_feature": ["search"]})
+    at.radio(key="sw_reports_period").set_value("quarter").run()
+    m = _metrics(at)
+    assert m["Total for the quarter, filtered"] == "$1,263.25"
+    assert m["Requests"] == "3" and m["Unpriced requests"] == "0"
+    assert any("Filtered by the sidebar: feature: search" in c.value for c in at.caption)
+    assert at.checkbox(key="sw_reports_filtered").value is True
+    at.checkbox(key="sw_reports_filtered").uncheck().run()
+    assert _metrics(at)["Total for the quarter"] == "$1,266.50"
+
+
+def test_period_rows_take_the_value_filters(db):
+    con = store.connect(db, read_only=True)
+    start, end = period_report.quarter_window((2026, 4))
+    rows = period_report.rows(con, start=start, end=end, by=["model"], values={"features": ("search",)})
+    assert [(r["model"], r["cost_usd"], r["requests"]) for r in rows] == [
+        ("gpt-4o", Decimal("1262.5"), 2),  # r1 12.50 + r5 1,250.00
+        ("gpt-4o-mini", Decimal("0.75"), 1),  # r4
+    ]
+    by_model = period_report.rows(con, start=start, end=end, by=["feature"], values={"models": ("in-house-model",)})
+    assert {r["feature"]: (r["requests"], r["unpriced_requests"]) for r in by_model} == {"labs": (1, 1),
+                                                                                          "@SUM(1)": (1, 1)}
+    con.close()
+
+
+def test_no_filter_box_without_sidebar_filters(db, monkeypatch):
+    at = _app(db, monkeypatch)
+    assert not [c for c in at.checkbox if c.key == "sw_reports_filtered"]
+    assert any("All traffic, in whole UTC days" in c.value for c in at.caption)

@@ -136,8 +136,19 @@ if not data.has_data() or not months:
             "`client = spendwatch.instrument(OpenAI())` in your app, or `spendwatch demo`.")
     st.stop()
 
-st.caption("Not applied here: the sidebar's dates and filters — a report is whole UTC days of all traffic, "
-           "the same rows and totals as `spendwatch report`, whatever is selected elsewhere.")
+chosen = sidebar.filters()
+if sidebar.values(chosen):
+    st.checkbox(f"Apply the sidebar's filters ({sidebar.describe_values(chosen)})",
+                key=sidebar.default("sw_reports_filtered", True),
+                help="off: all traffic, the same rows and totals as `spendwatch report`")
+filtered = bool(sidebar.values(chosen)) and st.session_state["sw_reports_filtered"]
+values = sidebar.values(chosen) if filtered else ()
+if filtered:
+    st.caption(f"Filtered by the sidebar: {sidebar.describe_values(chosen)}. Its dates do not apply: the period is "
+               "picked below, in whole UTC days.")
+else:
+    st.caption("All traffic, in whole UTC days: the same rows and totals as `spendwatch report`. The sidebar's "
+               "dates do not apply here (the period is picked below); its value filters would, when set.")
 now = data.now()
 start, end, label, month = period(months, now)
 if end > now:
@@ -156,18 +167,19 @@ if "cost_centre" in group and not centres:
     st.caption(f"No cost centres mapped yet (below, or `[cost_centres]` in the TOML), so every feature is "
                f"{analytics.UNASSIGNED}.")
 centre_key = tuple(sorted(centres.items()))
-rows = data.period_rows(start, end, group, centre_key)
+rows = data.period_rows(start, end, group, centre_key, values)
 tot = analytics.report_totals(rows)
 kind = st.session_state["sw_reports_period"]
 st.subheader(label)
 m1, m2, m3 = st.columns(3)
 all_unpriced = report.unpriced_only(tot)  # no priced request at all: "unpriced", never $0.00
-m1.metric(f"Total for the {'period' if kind == 'range' else kind}",
+m1.metric(f"Total for the {'period' if kind == 'range' else kind}" + (", filtered" if filtered else ""),
           unpriced_text(tot["unpriced_requests"]) if all_unpriced else money(tot["cost_usd"]),
-          help=f"the same total as `spendwatch report --from {start:%Y-%m-%d} --to {end - pd.Timedelta(days=1):%Y-%m-%d}`")
+          help="the requests the sidebar's filters select" if filtered else
+          f"the same total as `spendwatch report --from {start:%Y-%m-%d} --to {end - pd.Timedelta(days=1):%Y-%m-%d}`")
 m2.metric("Requests", f"{tot['requests']:,}")
 m3.metric("Unpriced requests", f"{tot['unpriced_requests']:,}", help="their cost is unknown and not in the total")
-by_rows = data.period_rows(start, end, (by,), centre_key)
+by_rows = data.period_rows(start, end, (by,), centre_key, values)
 chart = pd.DataFrame(by_rows, columns=[by, *report.METRICS])
 chart = chart.assign(cost=chart["cost_usd"].astype(float), label=chart[by].fillna("(none)"))
 st.plotly_chart(charts.bars(chart, x="label", y="cost", title=f"Cost by {DIMS[by].lower()}, {label}",
@@ -175,13 +187,15 @@ st.plotly_chart(charts.bars(chart, x="label", y="cost", title=f"Cost by {DIMS[by
 pivot_table(rows, by, cols)
 
 d1, d2, d3 = st.columns(3)
-stem = f"spendwatch-{start:%Y-%m-%d}-to-{end - pd.Timedelta(days=1):%Y-%m-%d}-by-{'-'.join(group)}"
-title = f"spendwatch report {label} by {' x '.join(group)}"
-d1.download_button("Download CSV", data.period_file(start, end, group, centre_key, "csv", title), f"{stem}.csv",
-                   "text/csv")
-d2.download_button("Download XLSX", data.period_file(start, end, group, centre_key, "xlsx", title), f"{stem}.xlsx",
-                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-d3.download_button("Download Parquet", data.period_file(start, end, group, centre_key, "parquet", title),
+stem = (f"spendwatch-{start:%Y-%m-%d}-to-{end - pd.Timedelta(days=1):%Y-%m-%d}-by-{'-'.join(group)}"
+        + ("-filtered" if filtered else ""))
+title = f"spendwatch report {label} by {' x '.join(group)}" + (
+    " where " + "; ".join(f"{field} in {', '.join(vals)}" for field, vals in values) if filtered else "")
+d1.download_button("Download CSV", data.period_file(start, end, group, centre_key, "csv", title, values),
+                   f"{stem}.csv", "text/csv")
+d2.download_button("Download XLSX", data.period_file(start, end, group, centre_key, "xlsx", title, values),
+                   f"{stem}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+d3.download_button("Download Parquet", data.period_file(start, end, group, centre_key, "parquet", title, values),
                    f"{stem}.parquet", "application/vnd.apache.parquet")
 
 cost_centre_editor()
@@ -191,5 +205,8 @@ cost_centre_editor()
 if month is None:
     st.caption("Reconciliation with OpenAI's bill and the chargeback are per month: pick Period = Month.")
 else:
+    if filtered:
+        st.caption("Below, the whole organisation: OpenAI's bill and the chargeback are not split by the sidebar's "
+                   "filters.")
     reconciliation(month)
     finance_view.render(month)  # the Chargeback view (dashboard/finance_view.py)
