@@ -143,7 +143,7 @@ def test_overview_top_row_honours_the_filters(tmp_path, monkeypatch):
 
 def test_pages_name_the_filters_they_do_not_apply(seeded, monkeypatch):
     for page, words in (
-        ("reports", "Not applied here: the sidebar's dates and filters"),
+        ("reports", "Not applied here: the sidebar's dates"),
         ("whatif", "Not applied here: the sidebar's model, user and API key filters"),
         ("rate_limits", "Not applied here: the feature, project, API key and user filters"),
         ("alerts", "Not applied here: the sidebar's dates and filters"),

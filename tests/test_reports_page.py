@@ -452,4 +452,4 @@ def test_period_rows_take_the_value_filters(db):
 def test_no_filter_box_without_sidebar_filters(db, monkeypatch):
     at = _app(db, monkeypatch)
     assert not [c for c in at.checkbox if c.key == "sw_reports_filtered"]
-    assert any("All traffic, in whole UTC days" in c.value for c in at.caption)
+    assert any("All traffic: the same rows and totals as `spendwatch report`" in c.value for c in at.caption)

@@ -144,11 +144,11 @@ if sidebar.values(chosen):
 filtered = bool(sidebar.values(chosen)) and st.session_state["sw_reports_filtered"]
 values = sidebar.values(chosen) if filtered else ()
 if filtered:
-    st.caption(f"Filtered by the sidebar: {sidebar.describe_values(chosen)}. Its dates do not apply: the period is "
-               "picked below, in whole UTC days.")
+    st.caption(f"Filtered by the sidebar: {sidebar.describe_values(chosen)}. Not applied here: the sidebar's "
+               "dates — the period is picked below, in whole UTC days.")
 else:
-    st.caption("All traffic, in whole UTC days: the same rows and totals as `spendwatch report`. The sidebar's "
-               "dates do not apply here (the period is picked below); its value filters would, when set.")
+    st.caption("Not applied here: the sidebar's dates — the period is picked below, in whole UTC days. All "
+               "traffic: the same rows and totals as `spendwatch report` (the sidebar's value filters apply when set).")
 now = data.now()
 start, end, label, month = period(months, now)
 if end > now:
