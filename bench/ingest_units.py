@@ -1,6 +1,7 @@
 """Small units into a big table: what `serve`'s spool drain and a daily `spendwatch ingest` cost once
 the database holds --rows requests, and the process's peak memory doing it.
 
+Stored and new ids are spread like OpenAI's (md5), so zone maps cannot skip row groups for them.
 The requests table has no unique index (migration 0070): every unit anti-joins the stored ids, so
 its cost grows with the table, where an index lookup would not; a spool pass scans them once for all
 its segments. Each round, in a fresh child process (so its peak RSS is the work's own): a 1,000-line
@@ -13,6 +14,7 @@ JSONL file (fast path), the same file again (all duplicates), a 1,000-line file 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import multiprocessing as mp
 import resource
@@ -26,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 
 def _lines(prefix: str, n: int) -> list[str]:
-    return [json.dumps({"request_id": f"{prefix}-{i:06d}", "ts": "2026-11-10T12:00:00Z", "model": "gpt-4o-2024-08-06",
+    """Ids spread like the stored ones (``chatcmpl-`` + md5), so no row group's min/max rules them out."""
+    return [json.dumps({"request_id": "chatcmpl-" + hashlib.md5(f"{prefix}-{i}".encode()).hexdigest(), "ts": "2026-11-10T12:00:00Z", "model": "gpt-4o-2024-08-06",
                         "feature": "bench", "usage": {"prompt_tokens": 1000 + i, "completion_tokens": 100}})
             for i in range(n)]
 
@@ -70,7 +73,7 @@ def main() -> None:
     ctx = mp.get_context("spawn")
     with tempfile.TemporaryDirectory() as d:
         db = Path(d) / "big.duckdb"
-        synthetic.build(db, args.rows).close()
+        synthetic.build(db, args.rows, random_ids=True).close()
         runs = []
         for k in range(args.repeat):
             q = ctx.Queue()
