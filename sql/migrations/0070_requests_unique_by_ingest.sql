@@ -2,7 +2,7 @@
 -- an anti-join on request_id and dedupes its own batch first (insert_jsonl_requests.sql,
 -- insert_staged_requests.sql, the demo), all on the one writer connection (DESIGN: one writer).
 -- Why: DuckDB's ART index on a VARCHAR key cost a third of a file ingest (0.85 s of 3.06 s for 1M
--- lines, measured with bench/ingest.py) and has to sit in memory whole (about 1 GB of RSS at 10M rows),
+-- lines, measured with bench/ingest.py) and has to sit in memory whole (0.5-1.4 GB of RSS at 10M rows),
 -- while the anti-join scans only the request_id column. DuckDB cannot drop a constraint, so the table
 -- is rebuilt with the same columns, defaults and NOT NULLs, rows in their stored order (ingested_at
 -- only grows, which inserted_models.sql relies on).
