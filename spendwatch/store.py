@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
@@ -23,14 +23,16 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
 def connect(
-    path: Path | str, *, read_only: bool = False, migrate: bool = True, create: bool = True
+    path: Path | str, *, read_only: bool = False, migrate: bool = True, create: bool = True,
+    on_upgrade: Callable[[list[str]], None] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open the database, pin the session to UTC, and bring the schema up to date.
 
     A missing file is created only when ``create`` (and not ``read_only``): a read command given a wrong
     path says so instead of leaving an empty database behind. A file that is not a spendwatch database
     (SQLite, anything else, a DuckDB file with other tables) or one from a newer spendwatch is refused
-    before anything is written to it.
+    before anything is written to it. ``on_upgrade`` hears the migrations about to run on a database
+    that already had some (an upgrade can rebuild a large table: a command should say why it waits).
     """
     path = Path(path)
     memory = str(path) == ":memory:"
@@ -48,7 +50,7 @@ def connect(
         con.execute("SET TimeZone = 'UTC'")
         _check_schema(con, path)
         if migrate and not read_only:
-            apply_migrations(con)
+            apply_migrations(con, on_upgrade=on_upgrade)
     except BaseException:
         con.close()
         raise
@@ -130,14 +132,20 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(out)
 
 
-def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply migrations not yet recorded in schema_migrations, each in its own transaction."""
+def apply_migrations(
+    con: duckdb.DuckDBPyConnection, *, on_upgrade: Callable[[list[str]], None] | None = None
+) -> list[str]:
+    """Apply migrations not yet recorded in schema_migrations, each in its own transaction;
+    ``on_upgrade`` first hears their names when the database already had some (not a new file)."""
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
         " applied_at TIMESTAMP NOT NULL DEFAULT (now()::TIMESTAMP))"
     )
     done = {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    pending = [name for version, name, _ in migrations() if version not in done]
+    if done and pending and on_upgrade is not None:
+        on_upgrade(pending)
     applied = []
     for version, name, sql in migrations():
         if version in done:

@@ -8,6 +8,8 @@ rows, defaults, NOT NULLs and costs exactly.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import datetime
 from decimal import Decimal
@@ -180,3 +182,22 @@ def test_migration_0070_keeps_rows_defaults_and_costs(db_path):
     with pytest.raises(duckdb.ConstraintException):
         con.execute("INSERT INTO requests (request_id, ts, model, source) VALUES (NULL, '2026-11-13', 'm', 'x')")
     con.close()
+
+
+def test_a_command_says_it_is_upgrading_an_older_database_once(db_path):
+    con = _old_database(db_path)
+    con.execute("INSERT INTO requests (request_id, ts, model, source) VALUES ('a', '2026-11-10', 'gpt-4o', 'x')")
+    con.close()
+    run = [sys.executable, "-m", "spendwatch", "report", "--db", str(db_path), "--from-date", "2026-11-10",
+           "--to-date", "2026-11-10"]
+    first = subprocess.run(run, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert f"upgrading {db_path} to this version's schema (0070_requests_unique_by_ingest.sql)" in first.stderr
+    again = subprocess.run(run, capture_output=True, text=True)
+    assert again.returncode == 0 and "upgrading" not in again.stderr
+    log = db_path.with_name("one.jsonl")
+    log.write_text(chat_record("n1", "gpt-4o", 10, 1) + "\n")
+    fresh = subprocess.run([sys.executable, "-m", "spendwatch", "ingest", str(log), "--db",
+                            str(db_path.with_name("new.duckdb"))], capture_output=True, text=True)
+    assert fresh.returncode == 0 and "1 ingested" in fresh.stdout
+    assert "upgrading" not in fresh.stderr  # a new file is created, not upgraded

@@ -11,6 +11,7 @@ import duckdb
 import typer
 
 from spendwatch import control, store
+from spendwatch.cli.output import echo
 from spendwatch.commands import call  # noqa: F401 (the routing point every command imports from here)
 from spendwatch.config import Settings, get_settings
 from spendwatch.errors import DatabaseLocked
@@ -42,11 +43,16 @@ def open_store(
     """
     config = settings.load_toml()
     _say_overrides(settings, config)
+
+    def upgrading(names: list[str]) -> None:
+        echo(f"upgrading {settings.db} to this version's schema ({', '.join(names)}); "
+             "a large database takes a while, once", err=True)
+
     try:
-        con = store.connect(settings.db, read_only=read_only)
+        con = store.connect(settings.db, read_only=read_only, on_upgrade=upgrading)
         if read_only and _behind(con) and os.access(settings.db, os.W_OK):
             con.close()  # an older file: bring the schema up to date once, then read it read-only
-            store.connect(settings.db).close()
+            store.connect(settings.db, on_upgrade=upgrading).close()
             con = store.connect(settings.db, read_only=True)
     except DatabaseLocked as e:
         remote = control.connect(settings.db, config=config) if read_only or via_server else None
