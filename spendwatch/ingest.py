@@ -6,8 +6,11 @@ of it or none of it (DuckDB rolls back an uncommitted transaction on the next op
 A JSONL file first tries the fast path: DuckDB's ``read_json`` reads the whole file in one statement
 that checks every row with the same SQL as the robust path and inserts it. A file that needs anything
 else (a line to quarantine, a record without an id, a request id twice in the file) makes that
-statement fail or is found right after it; it is rolled back and the file is staged line by line as before, so the rows and
-counts are the same either way.
+statement fail or is found right after it; it is rolled back and the file is staged line by line as
+before, so the rows and counts are the same either way.
+
+``requests`` has no unique index (migration 0070): every unit anti-joins the stored ids and dedupes
+its own batch, under ``store.request_writes()``.
 """
 
 from __future__ import annotations
