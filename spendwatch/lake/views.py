@@ -16,25 +16,44 @@ from spendwatch.errors import SpendwatchError
 VIEWS = ("requests_priced",)
 
 
+def _pieces(sql: str) -> list[tuple[str, str]]:
+    """``sql`` cut into ('comment' | 'quoted' | 'code', text) pieces: one scanner for ``--`` comments and
+    quoted text ('' inside a string is a quote), so a ``;`` or ``--`` in either is never taken for syntax."""
+    out, i, n = [], 0, len(sql)
+    while i < n:
+        if sql.startswith("--", i):
+            j = sql.find("\n", i)
+            j = n if j < 0 else j
+            kind = "comment"
+        elif sql[i] in "'\"":
+            j = sql.find(sql[i], i + 1)
+            while j >= 0 and sql.startswith(sql[i] * 2, j):
+                j = sql.find(sql[i], j + 2)
+            j = n if j < 0 else j + 1
+            kind = "quoted"
+        else:
+            j = i + 1
+            while j < n and sql[j] not in "'\"" and not sql.startswith("--", j):
+                j += 1
+            kind = "code"
+        out.append((kind, sql[i:j]))
+        i = j
+    return out
+
+
 def statements(sql: str) -> list[str]:
     """Split a migration into statements on ``;`` outside quotes and ``--`` comments (comments kept)."""
-    out, start, i, n = [], 0, 0, len(sql)
-    while i < n:
-        c = sql[i]
-        if c == "-" and sql.startswith("--", i):
-            i = sql.find("\n", i)
-            i = n if i < 0 else i
-        elif c in "'\"":
-            close = sql.find(c, i + 1)
-            while close >= 0 and sql.startswith(c * 2, close):  # '' is a quote inside a string
-                close = sql.find(c, close + 2)
-            i = n if close < 0 else close + 1
+    out, current = [], []
+    for kind, text in _pieces(sql):
+        if kind != "code":
+            current.append(text)
             continue
-        elif c == ";":
-            out.append(sql[start:i].strip())
-            start = i + 1
-        i += 1
-    tail = sql[start:].strip()
+        *done, rest = text.split(";")
+        for part in done:
+            out.append("".join([*current, part]).strip())
+            current = []
+        current.append(rest)
+    tail = "".join(current).strip()
     if strip_comments(tail).strip():
         out.append(tail)
     return out
@@ -42,24 +61,7 @@ def statements(sql: str) -> list[str]:
 
 def strip_comments(sql: str) -> str:
     """The statement without ``--`` comments (quoted text kept as is)."""
-    out, i, n = [], 0, len(sql)
-    while i < n:
-        c = sql[i]
-        if c == "-" and sql.startswith("--", i):
-            j = sql.find("\n", i)
-            i = n if j < 0 else j
-            continue
-        if c in "'\"":
-            close = sql.find(c, i + 1)
-            while close >= 0 and sql.startswith(c * 2, close):
-                close = sql.find(c, close + 2)
-            j = n if close < 0 else close + 1
-            out.append(sql[i:j])
-            i = j
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
+    return "".join(text for kind, text in _pieces(sql) if kind != "comment")
 
 
 def _defines(statement: str, view: str) -> bool:
