@@ -143,13 +143,11 @@ def apply_migrations(
         " applied_at TIMESTAMP NOT NULL DEFAULT (now()::TIMESTAMP))"
     )
     done = {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
-    pending = [name for version, name, _ in migrations() if version not in done]
+    pending = [m for m in migrations() if m[0] not in done]
     if done and pending and on_upgrade is not None:
-        on_upgrade(pending)
+        on_upgrade([name for _, name, _ in pending])
     applied = []
-    for version, name, sql in migrations():
-        if version in done:
-            continue
+    for version, name, sql in pending:
         con.execute("BEGIN")
         try:
             con.execute(sql)
