@@ -289,22 +289,25 @@ def drain(
     future timestamps; ``host_id``: this host's name, as its writers use it (``SPENDWATCH_HOST_ID``)."""
     total = IngestResult("spool")
     finish_orphans(directory, grace=part_grace, stale=part_stale, host_id=host_id)
-    segments = finished_segments(directory)
-    if not segments:
+    keys = {seg: f"spool:{seg.name}" for seg in finished_segments(directory)}  # also each unit's source
+    if not keys:
         return total
     done = {k for (k,) in con.execute(
         "SELECT unit_key FROM ingest_log WHERE kind = 'spool' AND unit_key IN (SELECT unnest($k::VARCHAR[]))",
-        {"k": [f"spool:{seg.name}" for seg in segments]}).fetchall()}
-    for seg in segments:
-        if f"spool:{seg.name}" in done:
+        {"k": list(keys.values())}).fetchall()}
+    todo = []
+    for seg, key in keys.items():
+        if key in done:
             seg.unlink(missing_ok=True)
-    for group in _groups([seg for seg in segments if f"spool:{seg.name}" not in done]):
-        todo = [(seg, seg.read_bytes()) for seg in group]
+        else:
+            todo.append(seg)
+    for group in _groups(todo):
+        bodies = [seg.read_bytes() for seg in group]
         with store.request_writes():  # one scan of the stored ids per group of segments, not per segment
-            known_ids(con, [body for _, body in todo])
-            for seg, body in todo:
+            known_ids(con, bodies)
+            for seg, body in zip(group, bodies, strict=True):
                 total = total + ingest_bytes(  # split on \n only: U+2028 in a tag is data
-                    con, body, source=f"spool:{seg.name}", kind="spool", unit_key=f"spool:{seg.name}", now=now,
+                    con, body, source=keys[seg], kind="spool", unit_key=keys[seg], now=now,
                     stored="_known", before_commit=remember_ids,
                 )
                 seg.unlink(missing_ok=True)

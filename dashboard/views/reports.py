@@ -137,12 +137,13 @@ if not data.has_data() or not months:
     st.stop()
 
 chosen = sidebar.filters()
-if sidebar.values(chosen):
+set_values = sidebar.values(chosen)
+if set_values:
     st.checkbox(f"Apply the sidebar's filters ({sidebar.describe_values(chosen)})",
                 key=sidebar.default("sw_reports_filtered", True),
                 help="off: all traffic, the same rows and totals as `spendwatch report`")
-filtered = bool(sidebar.values(chosen)) and st.session_state["sw_reports_filtered"]
-values = sidebar.values(chosen) if filtered else ()
+filtered = bool(set_values) and st.session_state["sw_reports_filtered"]
+values = set_values if filtered else ()
 if filtered:
     st.caption(f"Filtered by the sidebar: {sidebar.describe_values(chosen)}. Not applied here: the sidebar's "
                "dates — the period is picked below, in whole UTC days.")
